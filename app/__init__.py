@@ -1,0 +1,99 @@
+"""Team Portal: a self-hostable customer portal for team and seat management."""
+from __future__ import annotations
+
+import logging
+import os
+
+from flask import Flask, g, request
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from . import config as config_module
+from .extensions import csrf, db, limiter, login_manager, migrate
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def create_app(config: dict | None = None) -> Flask:
+    """Build the application; `config` (tests) overrides what the environment gives."""
+    app = Flask(
+        __name__,
+        template_folder=os.path.join(ROOT, "templates"),
+        static_folder=os.path.join(ROOT, "static"),
+        instance_path=os.environ.get("INSTANCE_PATH") or os.path.join(ROOT, "instance"),
+    )
+    try:
+        app.config.update(config_module.from_env(app.instance_path))
+    except config_module.ConfigError as exc:
+        raise SystemExit(f"Team Portal cannot start: {exc}") from None
+    if config:
+        app.config.update(config)
+    _configure_logging(app)
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///"):
+        os.makedirs(app.instance_path, exist_ok=True)
+    if app.config["TRUSTED_PROXIES"]:
+        n = app.config["TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=os.path.join(ROOT, "migrations"))
+    csrf.init_app(app)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+
+    from .auth import bp as auth_bp
+    from .auth.session import install as install_session
+    from .portal import bp as portal_bp
+    from .cli import register as register_cli
+    from .errors_web import register as register_error_handlers
+
+    install_session(app)
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(portal_bp)
+    register_error_handlers(app)
+    register_cli(app)
+
+    @app.after_request
+    def security_headers(response):
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+            "base-uri 'self'; form-action 'self'; "
+            f"frame-ancestors {g.get('frame_ancestors') or chr(39) + 'none' + chr(39)}",
+        )
+        if request.path.startswith(("/static/",)):
+            return response
+        response.headers.setdefault("Cache-Control", "no-store")
+        return response
+
+    @app.get("/healthz")
+    def healthz():
+        """Liveness probe for load balancers."""
+        return {"status": "ok"}
+
+    if app.config["PORTAL_ENV"] == "production" and not app.config["SMTP_URL"]:
+        app.logger.warning("SMTP_URL is not set: emails are written to the log, not sent.")
+    return app
+
+
+def _configure_logging(app: Flask) -> None:
+    if not logging.getLogger("portal").handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        logger = logging.getLogger("portal")
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
+        logger.propagate = True
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_foreign_keys(dbapi_connection, connection_record):
+    """SQLite checks foreign keys only when asked, per connection."""
+    if type(dbapi_connection).__module__.startswith("sqlite3"):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=10000")
+        cursor.close()

@@ -1,0 +1,32 @@
+from flask_wtf import FlaskForm
+from wtforms import HiddenField, RadioField, StringField
+from wtforms.validators import DataRequired, Email, Length
+
+
+class EmailForm(FlaskForm):
+    email = StringField(
+        "Email address",
+        validators=[DataRequired("Enter your email address."), Length(max=320),
+                    Email("Enter a valid email address.")],
+        render_kw={"autocomplete": "email", "inputmode": "email", "autofocus": True},
+    )
+
+
+class CodeForm(FlaskForm):
+    code = StringField(
+        "Code from the email",
+        validators=[DataRequired("Enter the code from the email."), Length(max=16)],
+        render_kw={"autocomplete": "one-time-code", "autocapitalize": "characters", "spellcheck": "false"},
+    )
+
+
+class ConfirmLinkForm(FlaskForm):
+    token = HiddenField(validators=[DataRequired()])
+
+
+class ChooseTeamForm(FlaskForm):
+    member_id = RadioField("Team", validators=[DataRequired("Choose a team.")], choices=[])
+
+
+class EmptyForm(FlaskForm):
+    """A CSRF-protected form for button-only actions."""

@@ -1,0 +1,131 @@
+"""Operator commands: `flask --app wsgi <group> <command>`. The created id or token is printed
+alone on the last line of stdout, so scripts can take it with `tail -n 1`."""
+from __future__ import annotations
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup
+from sqlalchemy.exc import SQLAlchemyError
+
+from .errors import PortalError
+from .extensions import db
+from .services import mail, organizations
+
+org_cli = AppGroup("org", help="Manage organizations (vendors).")
+token_cli = AppGroup("token", help="Manage organization access tokens for the API.")
+team_cli = AppGroup("team", help="Manage team customers.")
+seats_cli = AppGroup("seats", help="Manage seat subscriptions.")
+mail_cli = AppGroup("mail", help="Deliver queued email.")
+
+
+def _run(work):
+    """Run `work()` in one transaction; domain and database errors become one clear line."""
+    try:
+        result = work()
+        db.session.commit()
+        return result
+    except PortalError as exc:
+        db.session.rollback()
+        raise click.ClickException(exc.message) from None
+    except SQLAlchemyError as exc:
+        db.session.rollback()
+        raise click.ClickException(
+            f"Database error: {exc.__class__.__name__}. Is the schema up to date? "
+            "Run: flask --app wsgi db upgrade"
+        ) from None
+
+
+@org_cli.command("create")
+@click.argument("slug")
+@click.option("--name", required=True, help="Display name shown in the portal.")
+def org_create(slug: str, name: str):
+    """Create an organization whose portal lives at /SLUG/."""
+    org = _run(lambda: organizations.create_organization(db.session, slug, name))
+    click.echo(f"Created organization {org.name!r}; its portal is {current_app.config['BASE_URL']}/{org.slug}/login")
+    click.echo(str(org.id))
+
+
+@token_cli.command("create")
+@click.argument("slug")
+@click.option("--scope", "scopes", multiple=True, metavar="SCOPE",
+              help=f"Repeat for several. Default: all of {', '.join(organizations.SCOPES)}.")
+@click.option("--name", default=None, help="A label to recognise the token by.")
+def token_create(slug: str, scopes: tuple[str, ...], name: str | None):
+    """Mint an organization access token. It is shown once and stored only as a hash."""
+
+    def work():
+        org = organizations.get_organization(db.session, slug)
+        return organizations.create_token(db.session, org, list(scopes) or None, name)
+
+    row, raw = _run(work)
+    click.echo(f"Token {row.id} with scopes: {' '.join(row.scopes)}")
+    click.echo("Copy it now; it cannot be shown again.", err=True)
+    click.echo(raw)
+
+
+@team_cli.command("create")
+@click.argument("slug")
+@click.option("--name", required=True, help="The team's name.")
+@click.option("--owner-email", required=True, help="Email of the team's owner.")
+@click.option("--owner-name", default=None, help="Name of the team's owner.")
+@click.option("--external-id", default=None, help="Your own id for this customer.")
+def team_create(slug, name, owner_email, owner_name, external_id):
+    """Create a team customer with its owner. Prints the customer id."""
+
+    def work():
+        org = organizations.get_organization(db.session, slug)
+        return organizations.create_team(db.session, org, name=name, owner_email=owner_email,
+                                         owner_name=owner_name, external_id=external_id)
+
+    customer = _run(work)
+    click.echo(f"Created team {customer.name!r} owned by {owner_email}")
+    click.echo(str(customer.id))
+
+
+@seats_cli.command("set")
+@click.argument("customer_id")
+@click.option("--seats", type=click.IntRange(0, 1000), required=True, help="Number of seats (0-1000).")
+@click.option("--product", default=None, help="Product name shown to the team (default: Team plan).")
+def seats_set(customer_id: str, seats: int, product: str | None):
+    """Create or update a customer's seat subscription. Prints the subscription id."""
+    from .models import Customer
+
+    def work():
+        customer = db.session.get(Customer, _uuid(customer_id))
+        if customer is None or customer.deleted_at is not None:
+            raise PortalError(f"No customer with id {customer_id}.")
+        return organizations.set_seat_count(db.session, customer, seats, product_name=product)
+
+    sub = _run(work)
+    click.echo(f"{sub.product_name}: {sub.seats} seats")
+    click.echo(str(sub.id))
+
+
+@mail_cli.command("deliver")
+def mail_deliver():
+    """Send every queued email (retries the ones that failed before)."""
+    config = current_app.config
+    sent, failed = mail.deliver_queued(
+        db.session, smtp_url=config["SMTP_URL"], mail_from=config["MAIL_FROM"],
+        timeout=config["SMTP_TIMEOUT"],
+    )
+    click.echo(f"Delivered {sent}, failed {failed}.")
+    if failed:
+        raise click.ClickException(f"{failed} emails are still queued; see the log for the errors.")
+
+
+def _uuid(value: str):
+    import uuid
+
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        raise PortalError(f"{value!r} is not a valid id (expected a UUID).") from None
+
+
+def register(app: Flask) -> None:
+    from .demo import demo_command
+
+    for group in (org_cli, token_cli, team_cli, seats_cli, mail_cli):
+        app.cli.add_command(group)
+    app.cli.add_command(demo_command)

@@ -1,0 +1,113 @@
+"""`flask --app wsgi demo`: a ready-to-click portal with demo data. Safe to run again."""
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+from flask_migrate import upgrade
+from sqlalchemy import select
+
+from .extensions import db
+from .models import Customer, Member, Organization, Role, Seat, SeatStatus, utcnow
+from .security import hash_token, new_token
+from .services import organizations, signin
+
+DEMO_SLUG = "acme"
+TEAM = [
+    ("Olivia Owner", "olivia@globex.example", Role.OWNER),
+    ("Ben Billing", "ben@globex.example", Role.BILLING_MANAGER),
+    ("Maya Patel", "maya@globex.example", Role.MEMBER),
+    ("Sam Lee", "sam@globex.example", Role.MEMBER),
+    ("Priya Shah", "priya@globex.example", Role.MEMBER),
+    ("Tom Berg", "tom@globex.example", Role.MEMBER),
+    (None, "contractor@globex.example", Role.MEMBER),
+]
+
+
+def seed(session) -> Organization:
+    """Create the demo organization, teams, members and seats unless they exist."""
+    org = session.scalar(select(Organization).where(Organization.slug == DEMO_SLUG))
+    if org is not None:
+        return org
+    org = organizations.create_organization(session, DEMO_SLUG, "Acme Analytics")
+    globex = organizations.create_team(
+        session, org, name="Globex Corporation", owner_email=TEAM[0][1], owner_name=TEAM[0][0],
+        external_id="globex",
+    )
+    members = {TEAM[0][1]: session.scalar(select(Member).where(Member.customer_id == globex.id))}
+    for name, email, role in TEAM[1:]:
+        member = Member(customer_id=globex.id, customer=globex, email=email, name=name, role=role)
+        session.add(member)
+        members[email] = member
+    session.flush()
+    subscription = organizations.set_seat_count(session, globex, 10, product_name="Acme Pro")
+    now = utcnow()
+
+    def seat(email, status, *, expires_in_days=7, sent_days_ago=0):
+        row = Seat(subscription_id=subscription.id, email=email, status=status,
+                   member_id=members[email].id if email in members else None)
+        if status is SeatStatus.PENDING:
+            row.invitation_token_hash = hash_token(new_token())
+            row.invitation_expires_at = now + timedelta(days=expires_in_days)
+            row.invitation_sent_at = now - timedelta(days=sent_days_ago)
+        elif status is SeatStatus.CLAIMED:
+            row.claimed_at = now - timedelta(days=3)
+        else:
+            row.revoked_at = now - timedelta(days=1)
+        session.add(row)
+
+    for email in ("olivia@globex.example", "maya@globex.example", "sam@globex.example",
+                  "priya@globex.example"):
+        seat(email, SeatStatus.CLAIMED)
+    seat("tom@globex.example", SeatStatus.PENDING, expires_in_days=3, sent_days_ago=4)
+    seat("contractor@globex.example", SeatStatus.PENDING, expires_in_days=-1, sent_days_ago=8)
+    seat(None, SeatStatus.REVOKED)
+
+    initech = organizations.create_team(
+        session, org, name="Initech", owner_email="peter@initech.example", owner_name="Peter Gibbons",
+        external_id="initech",
+    )
+    # Sam belongs to two teams: signing in as Sam asks which one to open.
+    session.add(Member(customer_id=initech.id, customer=initech, email="sam@globex.example",
+                       name="Sam Lee", role=Role.MEMBER))
+    organizations.set_seat_count(session, initech, 5, product_name="Acme Pro")
+    session.flush()
+    return org
+
+
+@click.command("demo")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
+@click.option("--port", default=5000, show_default=True, type=int, help="Port to listen on.")
+@click.option("--no-serve", is_flag=True, help="Set up the database and print the links, then exit.")
+@with_appcontext
+def demo_command(host: str, port: int, no_serve: bool):
+    """Migrate the database, seed demo data, print sign-in links and serve the portal."""
+    app = current_app._get_current_object()
+    if not os.environ.get("BASE_URL"):
+        app.config["BASE_URL"] = f"http://{host}:{port}"
+    upgrade()
+    org = seed(db.session)
+    db.session.commit()
+    base = app.config["BASE_URL"]
+    links = []
+    for label, email in (("owner", TEAM[0][1]), ("billing manager", TEAM[1][1])):
+        token, _code = signin.issue_link(db.session, org, email)
+        links.append((label, email, signin.link_url(base, org, token)))
+    db.session.commit()
+    globex = db.session.scalar(select(Customer).where(Customer.external_id == "globex"))
+
+    click.echo("")
+    click.echo(f"Team Portal demo: organization {org.name!r}, team {globex.name!r}.")
+    click.echo("Sign in by opening one of these links (each works once, for 15 minutes):")
+    for label, email, link in links:
+        click.echo(f"  as the {label} ({email}):")
+        click.echo(f"    {link}")
+    click.echo(f"Or ask for a new link at {base}/{org.slug}/login "
+               "(the email is printed in this terminal).")
+    click.echo("")
+    if no_serve:
+        return
+    app.run(host=host, port=port, debug=False, use_reloader=False)

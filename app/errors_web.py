@@ -1,0 +1,63 @@
+"""Error pages: one place turns errors into HTML (or a toast for htmx)."""
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, render_template, request
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from .errors import PortalError
+from .extensions import db
+from .web import is_htmx
+
+log = logging.getLogger("portal.errors")
+
+TITLES = {
+    400: "Bad request",
+    401: "Not signed in",
+    403: "Not allowed",
+    404: "Not found",
+    405: "Not allowed",
+    410: "Link no longer valid",
+    413: "Too large",
+    422: "Check the form",
+    429: "Too many requests",
+    500: "Something went wrong",
+}
+
+
+def error_response(status: int, message: str):
+    """A full error page, or for htmx a toast that swaps nothing else."""
+    db.session.rollback()
+    if is_htmx():
+        body = render_template("_toasts.html", oob=True, extra=[("error", message)])
+        response = (body, status, {"HX-Reswap": "none"})
+    else:
+        title = TITLES.get(status, "Error")
+        response = (render_template("error.html", status=status, title=title, message=message), status)
+    return response
+
+
+def register(app: Flask) -> None:
+    @app.errorhandler(PortalError)
+    def portal_error(exc: PortalError):
+        return error_response(exc.status, exc.message)
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(exc: CSRFError):
+        return error_response(
+            400, "This form has expired or was sent from elsewhere. Reload the page and try again."
+        )
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException):
+        message = exc.description if exc.code != 405 else "That action is not available here."
+        if exc.code == 429:
+            message = "Too many requests from your connection. Wait a few minutes and try again."
+        return error_response(exc.code or 500, message)
+
+    @app.errorhandler(Exception)
+    def unexpected(exc: Exception):
+        log.exception("Unhandled error on %s %s", request.method, request.path)
+        return error_response(500, "Something went wrong on our side. Please try again.")

@@ -1,0 +1,328 @@
+"""The data model: SQLAlchemy 2 typed models. Integrity rules that the database can hold live here too."""
+from __future__ import annotations
+
+import enum
+import uuid
+from datetime import datetime, timezone
+
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    TypeDecorator,
+    Uuid,
+    func,
+    text,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from .extensions import db
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class UTCDateTime(TypeDecorator):
+    """Timezone-aware UTC datetimes on every backend (SQLite hands back naive values)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is not None and value.tzinfo is None:
+            value = value.replace(tzinfo=timezone.utc)
+        return value.astimezone(timezone.utc) if value is not None else None
+
+    def process_result_value(self, value, dialect):
+        if value is not None and value.tzinfo is None:
+            value = value.replace(tzinfo=timezone.utc)
+        return value
+
+
+class Role(str, enum.Enum):
+    OWNER = "owner"
+    BILLING_MANAGER = "billing_manager"
+    MEMBER = "member"
+
+    @property
+    def label(self) -> str:
+        return {"owner": "Owner", "billing_manager": "Billing manager", "member": "Member"}[self.value]
+
+
+class CustomerType(str, enum.Enum):
+    INDIVIDUAL = "individual"
+    TEAM = "team"
+
+
+class SeatStatus(str, enum.Enum):
+    PENDING = "pending"
+    CLAIMED = "claimed"
+    REVOKED = "revoked"
+
+
+class EmailStatus(str, enum.Enum):
+    QUEUED = "queued"
+    SENT = "sent"
+
+
+def _enum(cls, length: int = 20):
+    """Enums stored as their plain string values, checked by the database."""
+    return db.Enum(
+        cls,
+        values_callable=lambda e: [m.value for m in e],
+        native_enum=False,
+        length=length,
+        validate_strings=True,
+        create_constraint=True,
+        name=cls.__name__.lower(),
+    )
+
+
+class TimestampMixin:
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+    modified_at: Mapped[datetime | None] = mapped_column(UTCDateTime, onupdate=utcnow)
+
+
+class Organization(TimestampMixin, db.Model):
+    __tablename__ = "organizations"
+
+    slug: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(256))
+    # Origins (scheme://host[:port]) allowed to frame this organization's portal.
+    embed_origins: Mapped[list] = mapped_column(JSON, default=list)
+    # Portal features that are switched on, e.g. {"seats": true, "member_signin_in_frame": false}.
+    features: Mapped[dict] = mapped_column(JSON, default=dict)
+
+
+class Customer(TimestampMixin, db.Model):
+    __tablename__ = "customers"
+    __table_args__ = (
+        Index(
+            "uq_customers_org_external_id",
+            "organization_id",
+            "external_id",
+            unique=True,
+            sqlite_where=text("external_id IS NOT NULL"),
+            postgresql_where=text("external_id IS NOT NULL"),
+        ),
+    )
+
+    organization_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("organizations.id", ondelete="RESTRICT"), index=True
+    )
+    type: Mapped[CustomerType] = mapped_column(_enum(CustomerType), default=CustomerType.TEAM)
+    email: Mapped[str | None] = mapped_column(String(320))
+    name: Mapped[str | None] = mapped_column(String(256))
+    external_id: Mapped[str | None] = mapped_column(String(256))
+    customer_metadata: Mapped[dict] = mapped_column("metadata", JSON, default=dict)
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    organization: Mapped[Organization] = relationship(lazy="joined", innerjoin=True)
+
+
+class Member(TimestampMixin, db.Model):
+    __tablename__ = "members"
+    __table_args__ = (
+        Index(
+            "uq_members_live_email",
+            "customer_id",
+            func.lower(text("email")),
+            unique=True,
+            sqlite_where=text("deleted_at IS NULL"),
+            postgresql_where=text("deleted_at IS NULL"),
+        ),
+        Index(
+            "uq_members_live_external_id",
+            "customer_id",
+            "external_id",
+            unique=True,
+            sqlite_where=text("deleted_at IS NULL AND external_id IS NOT NULL"),
+            postgresql_where=text("deleted_at IS NULL AND external_id IS NOT NULL"),
+        ),
+        Index(
+            "uq_members_live_owner",
+            "customer_id",
+            unique=True,
+            sqlite_where=text("deleted_at IS NULL AND role = 'owner'"),
+            postgresql_where=text("deleted_at IS NULL AND role = 'owner'"),
+        ),
+        Index("ix_members_customer_created", "customer_id", "created_at"),
+    )
+
+    customer_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("customers.id", ondelete="RESTRICT"))
+    email: Mapped[str] = mapped_column(String(320))
+    name: Mapped[str | None] = mapped_column(String(256))
+    external_id: Mapped[str | None] = mapped_column(String(256))
+    role: Mapped[Role] = mapped_column(_enum(Role), default=Role.MEMBER)
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    customer: Mapped[Customer] = relationship(lazy="joined", innerjoin=True)
+
+    @property
+    def is_manager(self) -> bool:
+        return self.role in (Role.OWNER, Role.BILLING_MANAGER)
+
+    @property
+    def display_name(self) -> str:
+        return self.name or self.email
+
+
+class Subscription(TimestampMixin, db.Model):
+    """A seat container set by the vendor: a product and a number of seats."""
+
+    __tablename__ = "subscriptions"
+    __table_args__ = (CheckConstraint("seats >= 0", name="seats_not_negative"),)
+
+    customer_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("customers.id", ondelete="RESTRICT"), index=True
+    )
+    product_id: Mapped[uuid.UUID] = mapped_column(Uuid, default=uuid.uuid4)
+    product_name: Mapped[str] = mapped_column(String(256))
+    seats: Mapped[int] = mapped_column(Integer, default=0)
+    status: Mapped[str] = mapped_column(String(20), default="active")
+
+    customer: Mapped[Customer] = relationship(lazy="joined", innerjoin=True)
+
+
+class Seat(TimestampMixin, db.Model):
+    __tablename__ = "seats"
+    __table_args__ = (
+        Index(
+            "uq_seats_live_email",
+            "subscription_id",
+            func.lower(text("email")),
+            unique=True,
+            sqlite_where=text("status IN ('pending', 'claimed')"),
+            postgresql_where=text("status IN ('pending', 'claimed')"),
+        ),
+        Index("ix_seats_subscription_status", "subscription_id", "status"),
+        Index("ix_seats_member", "member_id"),
+    )
+
+    subscription_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("subscriptions.id", ondelete="CASCADE")
+    )
+    status: Mapped[SeatStatus] = mapped_column(_enum(SeatStatus), default=SeatStatus.PENDING)
+    email: Mapped[str | None] = mapped_column(String(320))
+    member_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("members.id", ondelete="SET NULL")
+    )
+    invitation_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    invitation_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    invitation_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    seat_metadata: Mapped[dict | None] = mapped_column(JSON)
+
+    subscription: Mapped[Subscription] = relationship(lazy="joined", innerjoin=True)
+    member: Mapped[Member | None] = relationship(lazy="joined")
+
+
+class SignInToken(TimestampMixin, db.Model):
+    """A magic link and its short code. Only hashes are stored."""
+
+    __tablename__ = "signin_tokens"
+    __table_args__ = (Index("ix_signin_tokens_org_email", "organization_id", "email", "created_at"),)
+
+    organization_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("organizations.id", ondelete="CASCADE")
+    )
+    email: Mapped[str] = mapped_column(String(320))  # normalised (lower case)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    code_hash: Mapped[str] = mapped_column(String(64))
+    code_attempts: Mapped[int] = mapped_column(Integer, default=0)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class PortalSession(TimestampMixin, db.Model):
+    """A signed-in member: browser sessions, API member sessions and embed hand-offs."""
+
+    __tablename__ = "portal_sessions"
+
+    member_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("members.id", ondelete="CASCADE"), index=True
+    )
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    kind: Mapped[str] = mapped_column(String(20))  # browser | api
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    return_url: Mapped[str | None] = mapped_column(String(2048))
+    # One-time token carried in the embed URL; exchanged for a browser session.
+    handoff_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    handoff_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    member: Mapped[Member] = relationship(lazy="joined", innerjoin=True)
+
+
+class OrganizationToken(TimestampMixin, db.Model):
+    """An organization access token (`polar_oat_…`) with scopes. Only the hash is stored."""
+
+    __tablename__ = "organization_tokens"
+
+    organization_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("organizations.id", ondelete="CASCADE"), index=True
+    )
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str | None] = mapped_column(String(256))
+    scopes: Mapped[list] = mapped_column(JSON, default=list)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    organization: Mapped[Organization] = relationship(lazy="joined", innerjoin=True)
+
+
+class ActivityEvent(db.Model):
+    """Who did what to whom, written in the same transaction as the change."""
+
+    __tablename__ = "activity_events"
+    __table_args__ = (Index("ix_activity_customer_created", "customer_id", "created_at"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+    organization_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("organizations.id", ondelete="CASCADE")
+    )
+    customer_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("customers.id", ondelete="CASCADE")
+    )
+    actor_member_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("members.id", ondelete="SET NULL")
+    )
+    actor_token_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("organization_tokens.id", ondelete="SET NULL")
+    )
+    actor_label: Mapped[str] = mapped_column(String(400))
+    action: Mapped[str] = mapped_column(String(64))
+    subject_type: Mapped[str] = mapped_column(String(32))
+    subject_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    subject_label: Mapped[str] = mapped_column(String(400))
+    before: Mapped[dict | None] = mapped_column(JSON)
+    after: Mapped[dict | None] = mapped_column(JSON)
+
+
+class OutboxEmail(TimestampMixin, db.Model):
+    """An email written with the change that causes it; delivered after commit, retried on failure."""
+
+    __tablename__ = "outbox_emails"
+    __table_args__ = (Index("ix_outbox_status_created", "status", "created_at"),)
+
+    organization_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("organizations.id", ondelete="CASCADE")
+    )
+    to_address: Mapped[str] = mapped_column(String(320))
+    subject: Mapped[str] = mapped_column(String(400))
+    text_body: Mapped[str] = mapped_column(Text)
+    html_body: Mapped[str] = mapped_column(Text)
+    kind: Mapped[str] = mapped_column(String(32))  # signin | invitation | …
+    status: Mapped[EmailStatus] = mapped_column(_enum(EmailStatus), default=EmailStatus.QUEUED)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -1,0 +1,210 @@
+"""Vendors and their customers: organizations, access tokens, team customers, seat subscriptions."""
+from __future__ import annotations
+
+import re
+import uuid
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from ..errors import NotFound, PortalError, RuleViolation
+from ..models import (
+    Customer,
+    CustomerType,
+    Member,
+    Organization,
+    OrganizationToken,
+    Role,
+    Seat,
+    SeatStatus,
+    Subscription,
+)
+from ..security import hash_token, new_token
+from . import activity
+from .activity import Actor
+from .signin import normalize_email
+
+SCOPES = (
+    "members:read",
+    "members:write",
+    "customer_seats:read",
+    "customer_seats:write",
+    "customer_sessions:write",
+    "customers:read",
+    "customers:write",
+)
+ORG_TOKEN_PREFIX = "polar_oat_"
+SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
+RESERVED_SLUGS = {"v1", "static", "openapi.json", "healthz", "embed"}
+
+
+def get_organization(session: Session, slug: str) -> Organization:
+    org = session.scalar(select(Organization).where(Organization.slug == slug))
+    if org is None:
+        raise NotFound(f"No organization called {slug!r}.")
+    return org
+
+
+def create_organization(session: Session, slug: str, name: str) -> Organization:
+    """Rules: the slug is lower-case letters, digits and dashes, not reserved, and unique."""
+    slug = (slug or "").strip()
+    if not SLUG_RE.match(slug) or slug in RESERVED_SLUGS:
+        raise PortalError(
+            f"{slug!r} is not a usable slug: use 1-64 lower-case letters, digits and dashes.",
+            field="slug",
+        )
+    if not (name or "").strip():
+        raise PortalError("The organization needs a name.", field="name")
+    if session.scalar(select(Organization.id).where(Organization.slug == slug)):
+        raise PortalError(f"An organization with the slug {slug!r} already exists.", field="slug")
+    org = Organization(slug=slug, name=name.strip(), embed_origins=[], features={"seats": True})
+    session.add(org)
+    session.flush()
+    return org
+
+
+def create_token(
+    session: Session, organization: Organization, scopes: list[str] | None = None, name: str | None = None
+) -> tuple[OrganizationToken, str]:
+    """Mint an access token; returns the row and the raw token, which is shown only once."""
+    scopes = list(dict.fromkeys(scopes or SCOPES))
+    unknown = [s for s in scopes if s not in SCOPES]
+    if unknown:
+        raise PortalError(
+            f"Unknown scope {unknown[0]!r}; choose from {', '.join(SCOPES)}.", field="scope"
+        )
+    raw = new_token(ORG_TOKEN_PREFIX)
+    row = OrganizationToken(
+        organization_id=organization.id, token_hash=hash_token(raw), scopes=scopes, name=name
+    )
+    session.add(row)
+    session.flush()
+    return row, raw
+
+
+def create_team(
+    session: Session,
+    organization: Organization,
+    *,
+    name: str,
+    owner_email: str,
+    owner_name: str | None = None,
+    external_id: str | None = None,
+    actor: Actor | None = None,
+) -> Customer:
+    """Create a team customer and its owner member.
+
+    Rules: the customer's external id is unique within the organization; a team always has
+    exactly one owner, created here."""
+    email = normalize_email(owner_email)
+    name = (name or "").strip()
+    if not name or len(name) > 256:
+        raise RuleViolation("A team needs a name of at most 256 characters.", field="name")
+    external_id = (external_id or "").strip() or None
+    if external_id and session.scalar(
+        select(Customer.id).where(
+            Customer.organization_id == organization.id, Customer.external_id == external_id
+        )
+    ):
+        raise RuleViolation(
+            f"A customer with the external id {external_id!r} already exists.", field="external_id"
+        )
+    customer = Customer(
+        organization_id=organization.id,
+        organization=organization,
+        type=CustomerType.TEAM,
+        name=name,
+        email=owner_email.strip(),
+        external_id=external_id,
+        customer_metadata={},
+    )
+    session.add(customer)
+    session.flush()
+    owner = Member(customer=customer, customer_id=customer.id, email=owner_email.strip(),
+                   name=owner_name, role=Role.OWNER)
+    session.add(owner)
+    session.flush()
+    activity.record(
+        session, actor or Actor.operator(), customer, "team.created",
+        subject_type="member", subject_id=owner.id, subject_label=email,
+        after={"team": name, "owner": email},
+    )
+    return customer
+
+
+def get_customer(session: Session, organization: Organization, customer_id) -> Customer:
+    try:
+        cid = customer_id if isinstance(customer_id, uuid.UUID) else uuid.UUID(str(customer_id))
+    except ValueError:
+        raise NotFound("Customer not found.") from None
+    customer = session.scalar(
+        select(Customer).where(
+            Customer.id == cid,
+            Customer.organization_id == organization.id,
+            Customer.deleted_at.is_(None),
+        )
+    )
+    if customer is None:
+        raise NotFound("Customer not found.")
+    return customer
+
+
+def seats_in_use(session: Session, subscription: Subscription) -> int:
+    return session.scalar(
+        select(func.count(Seat.id)).where(
+            Seat.subscription_id == subscription.id,
+            Seat.status.in_([SeatStatus.PENDING, SeatStatus.CLAIMED]),
+        )
+    ) or 0
+
+
+def set_seat_count(
+    session: Session,
+    customer: Customer,
+    seats: int,
+    *,
+    product_name: str | None = None,
+    actor: Actor | None = None,
+) -> Subscription:
+    """Create or update the customer's seat subscription.
+
+    Rules: seats is a whole number from 0 to 1000; it cannot go below the seats in use
+    (pending + claimed), counted under a lock on the subscription row."""
+    if not isinstance(seats, int) or isinstance(seats, bool) or not 0 <= seats <= 1000:
+        raise RuleViolation("Seats must be a whole number from 0 to 1000.", field="seats")
+    subscription = session.scalar(
+        select(Subscription)
+        .where(Subscription.customer_id == customer.id)
+        .order_by(Subscription.created_at)
+        .limit(1)
+        .with_for_update()
+    )
+    before = None
+    if subscription is None:
+        subscription = Subscription(
+            customer_id=customer.id,
+            customer=customer,
+            product_name=(product_name or "Team plan").strip()[:256],
+            seats=seats,
+        )
+        session.add(subscription)
+    else:
+        in_use = seats_in_use(session, subscription)
+        if seats < in_use:
+            raise RuleViolation(
+                f"{in_use} seats are in use (pending or claimed); revoke some before lowering "
+                f"the count to {seats}.",
+                field="seats",
+            )
+        before = {"seats": subscription.seats, "product": subscription.product_name}
+        subscription.seats = seats
+        if product_name:
+            subscription.product_name = product_name.strip()[:256]
+    session.flush()
+    activity.record(
+        session, actor or Actor.operator(), customer, "subscription.seats_set",
+        subject_type="subscription", subject_id=subscription.id,
+        subject_label=subscription.product_name, before=before,
+        after={"seats": subscription.seats, "product": subscription.product_name},
+    )
+    return subscription

@@ -1,0 +1,70 @@
+"""Portal sessions: a signed-in member, stored as a row behind a hashed token.
+
+Ending the row (sign-out, removal) ends the session at once, whatever cookie a browser holds."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from ..models import Customer, Member, PortalSession, utcnow
+from ..security import hash_token, new_token
+
+MEMBER_TOKEN_PREFIX = "polar_mst_"
+
+
+def start_session(
+    session: Session,
+    member: Member,
+    *,
+    kind: str = "browser",
+    hours: float = 12,
+    return_url: str | None = None,
+) -> tuple[PortalSession, str]:
+    """Create a session for a live member; returns the row and the raw token (shown once)."""
+    token = new_token(MEMBER_TOKEN_PREFIX)
+    row = PortalSession(
+        member=member,
+        member_id=member.id,
+        token_hash=hash_token(token),
+        kind=kind,
+        expires_at=utcnow() + timedelta(hours=hours),
+        return_url=return_url,
+    )
+    session.add(row)
+    session.flush()
+    return row, token
+
+
+def load_session(session: Session, token: str | None) -> PortalSession | None:
+    """The live session for a raw token, or None (unknown, ended, expired, member removed)."""
+    if not token:
+        return None
+    return session.scalar(
+        select(PortalSession)
+        .join(Member, PortalSession.member_id == Member.id)
+        .join(Customer, Member.customer_id == Customer.id)
+        .where(
+            PortalSession.token_hash == hash_token(token),
+            PortalSession.ended_at.is_(None),
+            PortalSession.expires_at > utcnow(),
+            Member.deleted_at.is_(None),
+            Customer.deleted_at.is_(None),
+        )
+    )
+
+
+def end_session(session: Session, row: PortalSession) -> None:
+    row.ended_at = utcnow()
+    session.flush()
+
+
+def end_member_sessions(session: Session, member: Member) -> int:
+    """End every live session of a member (used when they are removed). Returns how many."""
+    result = session.execute(
+        update(PortalSession)
+        .where(PortalSession.member_id == member.id, PortalSession.ended_at.is_(None))
+        .values(ended_at=utcnow())
+    )
+    return result.rowcount or 0

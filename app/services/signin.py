@@ -1,0 +1,242 @@
+"""Magic-link sign-in (DESIGN.md rules 15 and 16)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from email_validator import EmailNotValidError, validate_email
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from ..errors import InvalidToken, PortalError, RateLimited
+from ..models import Customer, Member, Organization, SignInToken, utcnow
+from ..security import hash_token, new_code, new_token, same_hash
+from . import mail
+
+TOKEN_MINUTES = 15
+MAX_CODE_ATTEMPTS = 5
+
+
+@dataclass(frozen=True)
+class SignInPolicy:
+    token_minutes: int = TOKEN_MINUTES
+    max_per_email: int = 5
+    window_minutes: int = 15
+
+
+@dataclass(frozen=True)
+class SignInRequest:
+    """What a request produced. `emailed` is False for unknown emails; callers must not show it."""
+
+    token: str
+    code: str
+    emailed: bool
+
+
+def normalize_email(raw: str) -> str:
+    """Check an email's syntax and return it trimmed and lower-cased (for comparisons)."""
+    try:
+        return validate_email((raw or "").strip(), check_deliverability=False).normalized.lower()
+    except EmailNotValidError as exc:
+        raise PortalError(f"Enter a valid email address ({exc}).", field="email", status=422) from None
+
+
+def _code_hash(token_hash: str, code: str) -> str:
+    # The code is short, so it is bound to its own link: a hash table of codes is useless.
+    return hash_token(f"{token_hash}:{code.strip().upper()}")
+
+
+def live_members_for_email(session: Session, organization: Organization, email: str) -> list[Member]:
+    """Live members of this organization's customers with this email (any case)."""
+    return list(
+        session.scalars(
+            select(Member)
+            .join(Customer, Member.customer_id == Customer.id)
+            .where(
+                Customer.organization_id == organization.id,
+                Customer.deleted_at.is_(None),
+                Member.deleted_at.is_(None),
+                func.lower(Member.email) == email.lower(),
+            )
+            .order_by(Customer.name, Member.created_at)
+        )
+    )
+
+
+def request_sign_in(
+    session: Session,
+    organization: Organization,
+    raw_email: str,
+    *,
+    base_url: str,
+    policy: SignInPolicy = SignInPolicy(),
+) -> SignInRequest:
+    """Start a sign-in for an email.
+
+    Rules: the link and code expire after `token_minutes` and are single use; a new request
+    invalidates older ones; requests per email are limited; the caller's answer is the same
+    whether or not the email belongs to anyone (a token row is written either way, the email
+    only goes to a known address)."""
+    email = normalize_email(raw_email)
+    now = utcnow()
+    window_start = now - timedelta(minutes=policy.window_minutes)
+    recent = session.scalars(
+        select(SignInToken.created_at)
+        .where(
+            SignInToken.organization_id == organization.id,
+            SignInToken.email == email,
+            SignInToken.created_at > window_start,
+        )
+        .order_by(SignInToken.created_at)
+    ).all()
+    if len(recent) >= policy.max_per_email:
+        retry_after = int((recent[0] + timedelta(minutes=policy.window_minutes) - now).total_seconds())
+        raise RateLimited(
+            "Too many sign-in links were requested for this email. "
+            f"Try again in {max(1, retry_after // 60 + 1)} minutes.",
+            retry_after=retry_after,
+        )
+
+    token, code = issue_link(session, organization, email, minutes=policy.token_minutes)
+    members = live_members_for_email(session, organization, email)
+    if members:
+        mail.queue_email(
+            session,
+            to=members[0].email,
+            kind="signin",
+            subject=f"Sign in to {organization.name}",
+            template="signin",
+            organization=organization,
+            link=link_url(base_url, organization, token),
+            code=code,
+            minutes=policy.token_minutes,
+        )
+    session.flush()
+    return SignInRequest(token=token, code=code, emailed=bool(members))
+
+
+def link_url(base_url: str, organization: Organization, token: str) -> str:
+    return f"{base_url}/{organization.slug}/login/verify?token={token}"
+
+
+def issue_link(
+    session: Session, organization: Organization, email: str, *, minutes: int = TOKEN_MINUTES
+) -> tuple[str, str]:
+    """Write a new link and code for a normalised email, invalidating older unused ones.
+
+    Returns the raw token and code; only their hashes are stored."""
+    now = utcnow()
+    session.execute(
+        update(SignInToken)
+        .where(
+            SignInToken.organization_id == organization.id,
+            SignInToken.email == email,
+            SignInToken.used_at.is_(None),
+        )
+        .values(used_at=now)
+    )
+    token, code = new_token(), new_code()
+    token_hash = hash_token(token)
+    session.add(
+        SignInToken(
+            organization_id=organization.id,
+            email=email,
+            token_hash=token_hash,
+            code_hash=_code_hash(token_hash, code),
+            expires_at=now + timedelta(minutes=minutes),
+        )
+    )
+    session.flush()
+    return token, code
+
+
+def _usable(row: SignInToken | None) -> SignInToken:
+    if row is None:
+        raise InvalidToken("This sign-in link is not valid. Request a new one.", reason="unknown")
+    if row.used_at is not None:
+        raise InvalidToken(
+            "This sign-in link was already used or replaced by a newer one. Request a new one.",
+            reason="used",
+        )
+    if row.expires_at <= utcnow():
+        raise InvalidToken("This sign-in link has expired. Request a new one.", reason="expired")
+    return row
+
+
+def verify_link(session: Session, organization: Organization, token: str) -> str:
+    """Consume a magic link and return the email it proves (single use)."""
+    row = session.scalar(
+        select(SignInToken)
+        .where(
+            SignInToken.organization_id == organization.id,
+            SignInToken.token_hash == hash_token(token or ""),
+        )
+        .with_for_update()
+    )
+    row = _usable(row)
+    row.used_at = utcnow()
+    session.flush()
+    return row.email
+
+
+def peek_link(session: Session, organization: Organization, token: str) -> str:
+    """Check a magic link without consuming it (the GET that mail scanners may open)."""
+    row = session.scalar(
+        select(SignInToken).where(
+            SignInToken.organization_id == organization.id,
+            SignInToken.token_hash == hash_token(token or ""),
+        )
+    )
+    return _usable(row).email
+
+
+def verify_code(session: Session, organization: Organization, raw_email: str, code: str) -> str:
+    """Consume the short code of the newest link for this email; a few wrong tries kill it."""
+    email = normalize_email(raw_email)
+    row = session.scalar(
+        select(SignInToken)
+        .where(
+            SignInToken.organization_id == organization.id,
+            SignInToken.email == email,
+            SignInToken.used_at.is_(None),
+        )
+        .order_by(SignInToken.created_at.desc())
+        .limit(1)
+        .with_for_update()
+    )
+    if row is None or row.expires_at <= utcnow():
+        raise InvalidToken("That code has expired. Request a new one.", reason="expired")
+    if not same_hash(row.code_hash, _code_hash(row.token_hash, code or "")):
+        row.code_attempts += 1
+        if row.code_attempts >= MAX_CODE_ATTEMPTS:
+            row.used_at = utcnow()
+            session.flush()
+            raise InvalidToken("Too many wrong codes. Request a new one.", reason="used")
+        session.flush()
+        raise InvalidToken("That code is not right. Check the email and try again.", reason="wrong")
+    row.used_at = utcnow()
+    session.flush()
+    return row.email
+
+
+def choose_member(
+    session: Session, organization: Organization, proven_email: str, member_id=None
+) -> Member:
+    """Pick the team to enter once the email is proven (rule 16).
+
+    With one membership it is chosen for the person; with several, `member_id` must name one
+    of them; the choice is never offered before the email is proven."""
+    members = live_members_for_email(session, organization, proven_email)
+    if not members:
+        raise PortalError(
+            "This email has no active membership here. Ask your team's owner to add you.",
+            status=403,
+        )
+    if member_id is None:
+        if len(members) == 1:
+            return members[0]
+        raise PortalError("Choose which team to open.", field="member_id", status=422)
+    for member in members:
+        if str(member.id) == str(member_id):
+            return member
+    raise PortalError("Choose one of the teams listed.", field="member_id", status=422)

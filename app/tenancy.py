@@ -1,0 +1,32 @@
+"""Every portal URL starts with the organization's slug; this loads it once per request."""
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, g
+
+from .errors import NotFound
+from .extensions import db
+from .services.organizations import get_organization
+
+
+def org_scoped(bp: Blueprint) -> Blueprint:
+    """Load `g.organization` from `<org_slug>` and fill it in when building URLs."""
+
+    @bp.url_value_preprocessor
+    def load_organization(endpoint, values):
+        slug = (values or {}).pop("org_slug", None)
+        if slug is None:
+            return
+        try:
+            g.organization = get_organization(db.session, slug)
+        except NotFound:
+            abort(404, description="There is no portal at this address.")
+
+    @bp.url_defaults
+    def add_organization(endpoint, values):
+        org = g.get("organization")
+        if org is not None and "org_slug" not in values and current_app.url_map.is_endpoint_expecting(
+            endpoint, "org_slug"
+        ):
+            values["org_slug"] = org.slug
+
+    return bp

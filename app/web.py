@@ -1,0 +1,39 @@
+"""Helpers shared by the HTML blueprints: page-or-fragment rendering and redirects for htmx."""
+from __future__ import annotations
+
+from flask import Response, flash, make_response, redirect, render_template, request
+from jinja2_fragments.flask import render_block
+
+
+def is_htmx() -> bool:
+    """An htmx request that wants a fragment (history restores get the full page)."""
+    return request.headers.get("HX-Request") == "true" and not request.headers.get(
+        "HX-History-Restore-Request"
+    )
+
+
+def render(template: str, block: str | None = None, *, status: int = 200, **context) -> Response:
+    """The whole page, or only `block` of it for htmx; `Vary: HX-Request` either way.
+
+    Flash messages travel with fragments as an out-of-band toast region."""
+    if block and is_htmx():
+        body = render_block(template, block, **context)
+        body += render_template("_toasts.html", oob=True)
+    else:
+        body = render_template(template, **context)
+    response = make_response(body, status)
+    response.headers.add("Vary", "HX-Request")
+    return response
+
+
+def redirect_to(location: str, message: str | None = None, category: str = "success") -> Response:
+    """303 for browsers, `HX-Redirect` for htmx (so a page is never swapped into a fragment)."""
+    if message:
+        flash(message, category)
+    if request.headers.get("HX-Request") == "true":
+        response = make_response("", 204)
+        response.headers["HX-Redirect"] = location
+    else:
+        response = redirect(location, code=303)
+    response.headers.add("Vary", "HX-Request")
+    return response
