@@ -5,6 +5,7 @@ import logging
 
 from flask import Flask, render_template, request
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import HTTPException
 
 from .errors import PortalError
@@ -49,6 +50,12 @@ def register(app: Flask) -> None:
         return error_response(
             400, "This form has expired or was sent from elsewhere. Reload the page and try again."
         )
+
+    @app.errorhandler(IntegrityError)
+    def conflict(exc: IntegrityError):
+        # The rules are checked under a row lock; this is the database's last word on a race.
+        log.warning("Integrity conflict on %s %s: %s", request.method, request.path, exc.orig)
+        return error_response(409, "Someone else changed this at the same moment. Reload and try again.")
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):
