@@ -68,3 +68,26 @@ def end_member_sessions(session: Session, member: Member) -> int:
         .values(ended_at=utcnow())
     )
     return result.rowcount or 0
+
+
+HANDOFF_MINUTES = 5
+API_SESSION_HOURS = 1
+
+
+def start_api_session(
+    session: Session, member: Member, *, return_url: str | None = None, hours: float = API_SESSION_HOURS
+) -> tuple[PortalSession, str, str]:
+    """A member session minted by the vendor's API (`polar_mst_…`, one hour), plus a one-time
+    hand-off token for the portal URL that a browser exchanges for its own cookie session.
+
+    Returns (row, api_token, handoff_token); only hashes are stored."""
+    row, token = start_session(session, member, kind="api", hours=hours, return_url=return_url)
+    handoff = new_token()
+    row.handoff_token_hash = hash_token(handoff)
+    session.flush()
+    return row, token, handoff
+
+
+def portal_entry_url(base_url: str, org_slug: str, handoff_token: str) -> str:
+    """The `customer_portal_url` given to vendors: opens the portal signed in, once."""
+    return f"{base_url}/{org_slug}/portal/enter?token={handoff_token}"
