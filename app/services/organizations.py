@@ -208,3 +208,39 @@ def set_seat_count(
         after={"seats": subscription.seats, "product": subscription.product_name},
     )
     return subscription
+
+
+MAX_EMBED_ORIGINS = 20
+
+
+def normalize_origin(raw: str) -> str:
+    """`https://app.example.com[:port]`: a scheme and host, nothing else."""
+    from urllib.parse import urlsplit
+
+    value = (raw or "").strip().rstrip("/")
+    parts = urlsplit(value)
+    if (parts.scheme not in {"http", "https"} or not parts.hostname or parts.path
+            or parts.query or parts.fragment or parts.username or parts.password):
+        raise RuleViolation(
+            f"{raw!r} is not an origin: use scheme://host[:port], e.g. https://app.example.com",
+            field="origins",
+        )
+    try:
+        port = parts.port
+    except ValueError:
+        raise RuleViolation(f"{raw!r} has an invalid port.", field="origins") from None
+    host = parts.hostname.lower()
+    default = {"http": 80, "https": 443}[parts.scheme]
+    return f"{parts.scheme}://{host}" + (f":{port}" if port and port != default else "")
+
+
+def set_embed_origins(session: Session, organization: Organization, origins: list[str]) -> list[str]:
+    """Replace the origins allowed to frame this organization's portal (none: not frameable).
+
+    Rules: each is a bare origin (scheme://host[:port]); at most 20; duplicates collapse."""
+    cleaned = list(dict.fromkeys(normalize_origin(o) for o in origins))
+    if len(cleaned) > MAX_EMBED_ORIGINS:
+        raise RuleViolation(f"At most {MAX_EMBED_ORIGINS} origins can be allowed.", field="origins")
+    organization.embed_origins = cleaned
+    session.flush()
+    return cleaned

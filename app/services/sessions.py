@@ -8,6 +8,7 @@ from datetime import timedelta
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from ..errors import InvalidToken
 from ..models import Customer, Member, PortalSession, utcnow
 from ..security import hash_token, new_token
 
@@ -91,3 +92,41 @@ def start_api_session(
 def portal_entry_url(base_url: str, org_slug: str, handoff_token: str) -> str:
     """The `customer_portal_url` given to vendors: opens the portal signed in, once."""
     return f"{base_url}/{org_slug}/portal/enter?token={handoff_token}"
+
+
+def exchange_handoff(
+    session: Session, organization, handoff_token: str | None
+) -> tuple[PortalSession, str]:
+    """Turn a one-time hand-off token into a browser session (row, raw token) for the same member.
+
+    Rules: the token works once, within HANDOFF_MINUTES of being minted, for a live member of
+    this organization; the new session ends with the API session it came from."""
+    row = session.scalar(
+        select(PortalSession)
+        .where(PortalSession.handoff_token_hash == hash_token(handoff_token or ""))
+        .with_for_update()
+    )
+    if row is None or row.member.customer.organization_id != organization.id:
+        raise InvalidToken("This portal link is not valid.", reason="unknown")
+    if row.handoff_used_at is not None:
+        raise InvalidToken("This portal link was already used. Open the portal again from the app.",
+                           reason="used")
+    now = utcnow()
+    live = load_session_row(session, row)
+    if live is None or row.created_at + timedelta(minutes=HANDOFF_MINUTES) <= now:
+        raise InvalidToken("This portal link has expired. Open the portal again from the app.",
+                           reason="expired")
+    row.handoff_used_at = now
+    browser, token = start_session(session, row.member, kind="embed",
+                                   hours=(row.expires_at - now).total_seconds() / 3600,
+                                   return_url=row.return_url)
+    return browser, token
+
+
+def load_session_row(session: Session, row: PortalSession) -> PortalSession | None:
+    """The row itself if it is still live (not ended, not expired, member and customer live)."""
+    member = row.member
+    if (row.ended_at is None and row.expires_at > utcnow() and member.deleted_at is None
+            and member.customer.deleted_at is None):
+        return row
+    return None
