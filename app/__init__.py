@@ -43,12 +43,14 @@ def create_app(config: dict | None = None) -> Flask:
     login_manager.init_app(app)
 
     from .auth import bp as auth_bp
+    from .auth.embed import install as install_embedding
     from .auth.session import install as install_session
     from .portal import bp as portal_bp
     from .cli import register as register_cli
     from .errors_web import register as register_error_handlers
 
     install_session(app)
+    install_embedding(app)
     app.register_blueprint(auth_bp)
     app.register_blueprint(portal_bp)
     register_error_handlers(app)

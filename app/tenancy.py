@@ -20,6 +20,8 @@ def org_scoped(bp: Blueprint) -> Blueprint:
             g.organization = get_organization(db.session, slug)
         except NotFound:
             abort(404, description="There is no portal at this address.")
+        # Only the organization's allowed origins may frame its portal pages.
+        g.frame_ancestors = " ".join(g.organization.embed_origins or []) or None
 
     @bp.url_defaults
     def add_organization(endpoint, values):

@@ -44,10 +44,23 @@ def install(app) -> None:
         org = g.get("organization")
         if org is None:
             abort(401)
+        if _framed() and not org.features.get("signin_in_frame"):
+            # No sign-in form trapped inside a vendor's iframe: the host mints a new session.
+            return redirect_to(url_for("auth.expired", org_slug=org.slug))
         target = url_for("auth.login", org_slug=org.slug)
         if request.method == "GET" and not request.headers.get("HX-Request"):
             target = url_for("auth.login", org_slug=org.slug, next=request.full_path.rstrip("?"))
         return redirect_to(target, "Your session has ended. Sign in to continue.", "info")
+
+
+def adopt_session(row: PortalSession, token: str) -> None:
+    """Make an existing session row this browser's session (the caller commits)."""
+    session.clear()
+    login_user(PortalUser(row, token))
+
+
+def _framed() -> bool:
+    return bool(session.get("embedded")) or request.headers.get("Sec-Fetch-Dest") == "iframe"
 
 
 def sign_in(member: Member, *, kind: str = "browser", return_url: str | None = None) -> None:
