@@ -45,6 +45,23 @@ def org_create(slug: str, name: str):
     click.echo(str(org.id))
 
 
+@org_cli.command("allow-embed")
+@click.argument("slug")
+@click.argument("origins", nargs=-1, metavar="ORIGIN...")
+@click.option("--none", "clear", is_flag=True, help="Allow no origin: the portal cannot be framed.")
+def org_allow_embed(slug: str, origins: tuple[str, ...], clear: bool):
+    """Set the origins (https://app.example.com) allowed to frame this organization's portal."""
+    if not origins and not clear:
+        raise click.UsageError("Give at least one ORIGIN, or --none to forbid framing.")
+
+    def work():
+        org = organizations.get_organization(db.session, slug)
+        return organizations.set_embed_origins(db.session, org, [] if clear else list(origins))
+
+    allowed = _run(work)
+    click.echo("Allowed to frame the portal: " + (" ".join(allowed) if allowed else "nobody"))
+
+
 @token_cli.command("create")
 @click.argument("slug")
 @click.option("--scope", "scopes", multiple=True, metavar="SCOPE",
