@@ -1,0 +1,162 @@
+"""The portal inside a vendor's dashboard: a host page on another site frames an API-minted URL."""
+from __future__ import annotations
+
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from app.extensions import db
+from app.models import PortalSession, Role
+from app.services import organizations, sessions
+from tests.factories import make_org, make_team, member
+
+pytestmark = pytest.mark.browser
+
+HOST_PAGE = """<!doctype html><html><body>
+<h1>Vendor dashboard</h1>
+<iframe id="portal" src="{src}" style="width: 900px; height: 300px; border: 0"></iframe>
+<script>
+  window.portalMessages = [];
+  window.addEventListener("message", function (e) {{
+    window.portalMessages.push({{origin: e.origin, data: e.data}});
+    if (e.data && e.data.type === "resize") {{
+      document.getElementById("portal").style.height = e.data.height + "px";
+    }}
+  }});
+</script></body></html>"""
+
+
+class HostSite:
+    """A vendor's page served from http://localhost:PORT (another site than 127.0.0.1)."""
+
+    def __init__(self):
+        self.src = "about:blank"
+        site = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self):
+                body = HOST_PAGE.format(src=site.src).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "text/html; charset=utf-8")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.origin = f"http://localhost:{self.server.server_port}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.server.shutdown()
+
+
+@pytest.fixture
+def host():
+    site = HostSite()
+    yield site
+    site.close()
+
+
+@pytest.fixture
+def embedded_app(app):
+    """Cookies as in production: Secure; SameSite=None; Partitioned."""
+    app.config.update(SESSION_COOKIE_SECURE=True, SESSION_COOKIE_SAMESITE="None",
+                      SESSION_COOKIE_PARTITIONED=True)
+    return app
+
+
+def mint_portal_url(live_server, org, team, email="olivia@example.com", return_url=None):
+    owner = member(team, email)
+    _row, _token, handoff = sessions.start_api_session(db.session, owner, return_url=return_url)
+    db.session.commit()
+    return sessions.portal_entry_url(live_server.url, org.slug, handoff)
+
+
+def frame_of(page):
+    page.wait_for_function("document.getElementById('portal').contentWindow !== null")
+    return page.frame_locator("#portal")
+
+
+def test_allowed_host_frames_the_signed_in_portal(embedded_app, live_server, host, page):
+    org = make_org("acme", "Acme Analytics")
+    organizations.set_embed_origins(db.session, org, [host.origin])
+    db.session.commit()
+    team = make_team(org, name="Globex", owner="olivia@example.com",
+                     members={"maya@example.com": Role.MEMBER})
+    host.src = mint_portal_url(live_server, org, team, return_url=f"{host.origin}/settings")
+
+    page.goto(host.origin)
+    frame = frame_of(page)
+    frame.get_by_role("heading", name="Globex").wait_for()
+
+    portal = next(f for f in page.frames if f.url.startswith(live_server.url))
+    assert "token" not in portal.url, "the hand-off token must leave the frame's URL"
+    assert portal.url.endswith("/acme/team")
+    assert frame.get_by_role("link", name="← Back").get_attribute("href") == f"{host.origin}/settings"
+    assert frame.get_by_role("button", name="Sign out").count() == 0  # no outer chrome
+
+    page.wait_for_function("window.portalMessages.some(m => m.data.type === 'resize')")
+    messages = page.evaluate("window.portalMessages")
+    resize = [m for m in messages if m["data"]["type"] == "resize"]
+    assert resize and all(m["origin"] == live_server.url for m in messages)
+    assert resize[-1]["data"]["height"] > 100
+    cookies = page.context.cookies(live_server.url)
+    assert [c for c in cookies if c["name"] == "portal_session"], "the frame keeps its own cookie"
+
+
+def test_the_hand_off_token_works_once(embedded_app, live_server, host, page, new_page):
+    org = make_org("acme", "Acme Analytics")
+    organizations.set_embed_origins(db.session, org, [host.origin])
+    db.session.commit()
+    team = make_team(org, name="Globex", owner="olivia@example.com")
+    url = mint_portal_url(live_server, org, team)
+    host.src = url
+    page.goto(host.origin)
+    frame_of(page).get_by_role("heading", name="Globex").wait_for()
+
+    again = new_page()
+    response = again.goto(url)
+    assert response.status == 410
+    assert again.get_by_role("heading", name="This link was already used").is_visible()
+    assert db.session.query(PortalSession).filter_by(kind="embed").count() == 1
+
+
+def test_host_not_on_the_allowlist_cannot_frame_the_portal(embedded_app, live_server, host, page):
+    org = make_org("acme", "Acme Analytics")
+    organizations.set_embed_origins(db.session, org, ["https://dashboard.example.com"])
+    db.session.commit()
+    team = make_team(org, name="Globex", owner="olivia@example.com")
+    url = mint_portal_url(live_server, org, team)
+    host.src = url
+    blocked = []
+    page.on("console", lambda msg: blocked.append(msg.text) if "frame-ancestors" in msg.text else None)
+    page.goto(host.origin)
+    page.wait_for_timeout(1500)
+    portal = [f for f in page.frames if f.url.startswith(live_server.url)]
+    rendered = [f for f in portal if "Globex" in (f.content() if f.url != "about:blank" else "")]
+    assert rendered == []
+    assert blocked, "Chromium reports the frame-ancestors refusal"
+
+
+def test_session_end_inside_the_frame_tells_the_host(embedded_app, live_server, host, page):
+    org = make_org("acme", "Acme Analytics")
+    organizations.set_embed_origins(db.session, org, [host.origin])
+    db.session.commit()
+    team = make_team(org, name="Globex", owner="olivia@example.com")
+    host.src = mint_portal_url(live_server, org, team)
+    page.goto(host.origin)
+    frame = frame_of(page)
+    frame.get_by_role("heading", name="Globex").wait_for()
+
+    for row in db.session.query(PortalSession).filter_by(kind="embed"):
+        sessions.end_session(db.session, row)
+    db.session.commit()
+    portal = next(f for f in page.frames if f.url.startswith(live_server.url))
+    portal.goto(f"{live_server.url}/acme/team")
+    frame.get_by_role("heading", name="Your session has ended").wait_for()
+    assert frame.get_by_label("Email address").count() == 0, "no sign-in form trapped in the frame"
+    page.wait_for_function("window.portalMessages.some(m => m.data.type === 'session.expired')")
