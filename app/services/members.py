@@ -49,8 +49,33 @@ def ensure_can_manage(actor: Actor, customer: Customer) -> None:
             raise NotFound("Member not found.")
         if not actor.member.is_manager:
             raise NotPermitted("Only the team's owner and billing managers can manage the team.")
+    elif actor.token is not None and actor.token.organization_id != customer.organization_id:
+        raise NotFound("Customer not found.")
     if customer.type is not CustomerType.TEAM:
         raise NotPermitted(TEAM_PLAN_REQUIRED)
+
+
+def _begin_mutation(session: Session, actor: Actor, customer: Customer) -> None:
+    """Check rule 1, take the customer lock (rule 8), then check rule 1 again on fresh data.
+
+    The acting member was loaded before the lock; a concurrent request may have demoted or
+    removed them meanwhile, so their row is re-read once the lock is held."""
+    ensure_can_manage(actor, customer)
+    lock_customer(session, customer)
+    if actor.member is not None:
+        session.refresh(actor.member)
+        if actor.member.deleted_at is not None:
+            raise NotPermitted("You are no longer a member of this team.")
+        ensure_can_manage(actor, customer)
+
+
+def parse_role(value) -> Role:
+    try:
+        return Role(value)
+    except ValueError:
+        raise RuleViolation(
+            f"Unknown role {value!r}: choose owner, billing_manager or member.", field="role"
+        ) from None
 
 
 def _clean_name(name: str | None) -> str | None:
@@ -81,9 +106,9 @@ def get_member(session: Session, customer: Customer, member_id) -> Member:
     except ValueError:
         raise NotFound("Member not found.") from None
     member = session.scalar(
-        select(Member).where(
-            Member.id == mid, Member.customer_id == customer.id, Member.deleted_at.is_(None)
-        )
+        select(Member)
+        .where(Member.id == mid, Member.customer_id == customer.id, Member.deleted_at.is_(None))
+        .execution_options(populate_existing=True)
     )
     if member is None:
         raise NotFound("Member not found.")
@@ -103,6 +128,11 @@ def get_member_by_external_id(session: Session, customer: Customer, external_id:
     return member
 
 
+def _like_pattern(text: str) -> str:
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
 def list_members(
     session: Session,
     actor: Actor,
@@ -114,16 +144,22 @@ def list_members(
     limit: int = 25,
     newest_first: bool = False,
 ) -> Page:
-    """One page of live members in a stable order (created_at, then id): two queries whatever the size."""
+    """One page of live members in a stable order (created_at, then id).
+
+    Rule 1. Two queries whatever the size of the team; a page past the end shows the last one.
+    The search matches a part of the name or email, any case; `%` and `_` are plain characters."""
     ensure_can_manage(actor, customer)
     page, limit = max(1, page), max(1, min(limit, 100))
     where = [Member.customer_id == customer.id, Member.deleted_at.is_(None)]
+    query = (query or "").strip()[:320]
     if query:
-        needle = f"%{query.strip().lower()}%"
-        where.append(or_(func.lower(Member.email).like(needle), func.lower(Member.name).like(needle)))
+        needle = _like_pattern(query.lower())
+        where.append(or_(func.lower(Member.email).like(needle, escape="\\"),
+                         func.lower(Member.name).like(needle, escape="\\")))
     if role is not None:
-        where.append(Member.role == role)
+        where.append(Member.role == parse_role(role))
     total = session.scalar(select(func.count(Member.id)).where(*where)) or 0
+    page = min(page, max(1, math.ceil(total / limit)))
     order = (Member.created_at.desc(), Member.id.desc()) if newest_first else (Member.created_at, Member.id)
     items = list(
         session.scalars(
@@ -149,7 +185,7 @@ def add_member(
     already a live member (any case) returns that member unchanged (6); the external id is
     unique in the team; the customer row is locked first (8)."""
     ensure_can_manage(actor, customer)
-    role = Role(role)
+    role = parse_role(role)
     if role is Role.OWNER:
         raise RuleViolation(
             "Cannot add a member as owner. There must be exactly one owner; "
@@ -159,7 +195,7 @@ def add_member(
     normalized = normalize_email(email)
     name = _clean_name(name)
     external_id = (external_id or "").strip() or None
-    lock_customer(session, customer)
+    _begin_mutation(session, actor, customer)
     existing = find_live_member(session, customer, normalized)
     if existing is not None:
         return existing, False
@@ -194,39 +230,49 @@ def update_member(
 
     Rules: managers only (1); making someone owner is a transfer, done by the owner or the
     vendor, and the old owner becomes billing manager (3); you cannot change your own role (4);
-    the owner cannot be demoted (5); emails stay unique in the team; the customer is locked (8)."""
-    ensure_can_manage(actor, customer)
-    lock_customer(session, customer)
+    the owner cannot be demoted (5); emails stay unique in the team; the customer is locked (8).
+    Every rule is checked before anything changes."""
+    _begin_mutation(session, actor, customer)
     member = get_member(session, customer, member_id)
     before = _snapshot(member)
-    if name is not UNSET:
-        member.name = _clean_name(name)
-    if email is not UNSET and email is not None:
-        normalized = normalize_email(email)
-        clash = find_live_member(session, customer, normalized)
-        if clash is not None and clash.id != member.id:
-            raise RuleViolation("A member with this email already exists for this customer.",
-                                field="email")
-        member.email = email.strip()
-        seats.follow_member_email(session, member)
-    if role is not UNSET and role is not None and Role(role) is not member.role:
-        role = Role(role)
+    new_role = parse_role(role) if role is not UNSET and role is not None else None
+    if new_role is member.role:
+        new_role = None
+    if new_role is not None:
         if actor.member is not None and actor.member.id == member.id:
             raise RuleViolation("You cannot change your own role.", field="id")
-        if role is Role.OWNER:
-            return _transfer(session, actor, customer, member, before)
-        if member.role is Role.OWNER:
+        if new_role is Role.OWNER:
+            if actor.member is not None and actor.member.role is not Role.OWNER:
+                raise RuleViolation("Only the owner can transfer ownership.", field="role")
+        elif member.role is Role.OWNER:
             raise RuleViolation(
                 "The owner cannot be demoted. Make someone else owner first.", field="role"
             )
-        member.role = role
+    new_name = _clean_name(name) if name is not UNSET else member.name
+    new_email = None
+    if email is not UNSET and email is not None:
+        clash = find_live_member(session, customer, normalize_email(email))
+        if clash is not None and clash.id != member.id:
+            raise RuleViolation("A member with this email already exists for this customer.",
+                                field="email")
+        new_email = email.strip()
+
+    member.name = new_name
+    if new_email is not None and new_email != member.email:
+        member.email = new_email
+        seats.follow_member_email(session, member)
+    if new_role is Role.OWNER:
+        _transfer(session, actor, customer, member)
+    elif new_role is not None:
+        member.role = new_role
     session.flush()
     after = _snapshot(member)
-    if after != before:
+    # A transfer has its own event; this one records the other fields that changed.
+    changed = [k for k in after if before[k] != after[k] and not (k == "role" and new_role is Role.OWNER)]
+    if changed:
         activity.record(session, actor, customer, "member.updated", subject_type="member",
                         subject_id=member.id, subject_label=member.email,
-                        before={k: v for k, v in before.items() if before[k] != after[k]},
-                        after={k: v for k, v in after.items() if before[k] != after[k]})
+                        before={k: before[k] for k in changed}, after={k: after[k] for k in changed})
     return member
 
 
@@ -235,13 +281,13 @@ def transfer_ownership(session: Session, actor: Actor, customer: Customer, membe
     return update_member(session, actor, customer, member_id, role=Role.OWNER)
 
 
-def _transfer(session: Session, actor: Actor, customer: Customer, member: Member, before: dict) -> Member:
-    if actor.member is not None and actor.member.role is not Role.OWNER:
-        raise RuleViolation("Only the owner can transfer ownership.", field="role")
+def _transfer(session: Session, actor: Actor, customer: Customer, member: Member) -> None:
+    """Rule 3 itself, under the customer lock: demote the owner, then promote `member`."""
+    old_role = member.role
     old_owner = session.scalar(
-        select(Member).where(
-            Member.customer_id == customer.id, Member.role == Role.OWNER, Member.deleted_at.is_(None)
-        )
+        select(Member)
+        .where(Member.customer_id == customer.id, Member.role == Role.OWNER, Member.deleted_at.is_(None))
+        .execution_options(populate_existing=True)
     )
     # Demote first: the one-live-owner index is checked row by row.
     if old_owner is not None:
@@ -251,18 +297,16 @@ def _transfer(session: Session, actor: Actor, customer: Customer, member: Member
     session.flush()
     activity.record(session, actor, customer, "ownership.transferred", subject_type="member",
                     subject_id=member.id, subject_label=member.email,
-                    before={"owner": old_owner.email if old_owner else None, "role": before["role"]},
+                    before={"owner": old_owner.email if old_owner else None, "role": old_role.value},
                     after={"owner": member.email,
                            "previous_owner_role": Role.BILLING_MANAGER.value if old_owner else None})
-    return member
 
 
 def remove_member(session: Session, actor: Actor, customer: Customer, member_id) -> Member:
     """Remove a member: soft delete, revoke their seats, end their sessions (rule 7).
 
     Rules: managers only (1); not yourself (4); not the owner (5); the customer is locked (8)."""
-    ensure_can_manage(actor, customer)
-    lock_customer(session, customer)
+    _begin_mutation(session, actor, customer)
     member = get_member(session, customer, member_id)
     if actor.member is not None and actor.member.id == member.id:
         raise RuleViolation("You cannot remove yourself from the team.", field="id")
@@ -276,4 +320,3 @@ def remove_member(session: Session, actor: Actor, customer: Customer, member_id)
                     subject_id=member.id, subject_label=member.email, before=_snapshot(member),
                     after={"seats_revoked": revoked, "sessions_ended": ended})
     return member
-
