@@ -53,3 +53,42 @@ class InvalidToken(PortalError):
     def __init__(self, message: str, *, reason: str):
         super().__init__(message)
         self.reason = reason  # expired | used | unknown | revoked
+
+
+# Seats (DESIGN.md rules 9-14). `error` is the Polar error name the JSON API answers with.
+
+class NoSeatsAvailable(PortalError):
+    """Every seat of the subscription is pending or claimed (rule 9). API: 400 SeatNotAvailable."""
+
+    status = 400
+    error = "SeatNotAvailable"
+
+
+class SeatAlreadyAssigned(PortalError):
+    """The email already holds a live seat on this subscription (rule 10). API: 400 SeatAlreadyAssigned."""
+
+    status = 400
+    error = "SeatAlreadyAssigned"
+
+
+class SeatNotPending(PortalError):
+    """Only a pending seat has an invitation to resend (rule 12). API: 400 SeatNotPending."""
+
+    status = 400
+    error = "SeatNotPending"
+
+
+class InvalidInvitation(InvalidToken):
+    """A claim link that cannot be used (rules 12-13). API: 400 InvalidInvitationToken
+    (Polar answers the claim-info GET with 404 and the claim POST with 400).
+
+    `reason`: expired | used | revoked | replaced (a newer link was sent) | unknown.
+    `seat` is set when the link points at a seat; `can_request_new_link` when the link
+    expired on a seat that is still pending, so the invitee may ask for a fresh one."""
+
+    error = "InvalidInvitationToken"
+
+    def __init__(self, message: str, *, reason: str, seat=None, can_request_new_link: bool = False):
+        super().__init__(message, reason=reason)
+        self.seat = seat
+        self.can_request_new_link = can_request_new_link
