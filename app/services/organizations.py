@@ -228,7 +228,7 @@ def normalize_origin(raw: str) -> str:
     try:
         port = parts.port
     except ValueError:
-        raise RuleViolation(f"{raw!r} has an invalid port.", field="origins") from None
+        raise RuleViolation(f"{raw!r} is not an origin: its port is invalid.", field="origins") from None
     host = parts.hostname.lower()
     default = {"http": 80, "https": 443}[parts.scheme]
     return f"{parts.scheme}://{host}" + (f":{port}" if port and port != default else "")

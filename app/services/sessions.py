@@ -117,9 +117,9 @@ def exchange_handoff(
         raise InvalidToken("This portal link has expired. Open the portal again from the app.",
                            reason="expired")
     row.handoff_used_at = now
-    browser, token = start_session(session, row.member, kind="embed",
-                                   hours=(row.expires_at - now).total_seconds() / 3600,
-                                   return_url=row.return_url)
+    browser, token = start_session(session, row.member, kind="embed", return_url=row.return_url)
+    browser.expires_at = row.expires_at
+    session.flush()
     return browser, token
 
 

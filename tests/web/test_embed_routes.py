@@ -1,0 +1,67 @@
+"""Framing headers and the hand-off route."""
+import pytest
+
+from app.extensions import db
+from app.services import organizations, sessions
+from tests.factories import make_org, make_team, member
+
+
+@pytest.fixture
+def org(app):
+    org = make_org("acme", "Acme")
+    organizations.set_embed_origins(db.session, org, ["https://dash.example.com", "http://localhost:3000"])
+    db.session.commit()
+    return org
+
+
+def frame_ancestors(response) -> str:
+    csp = response.headers["Content-Security-Policy"]
+    return next(p.strip() for p in csp.split(";") if p.strip().startswith("frame-ancestors"))
+
+
+def test_portal_pages_name_exactly_the_allowed_origins(client, org):
+    response = client.get("/acme/login")
+    assert frame_ancestors(response) == "frame-ancestors https://dash.example.com http://localhost:3000"
+
+
+def test_organization_without_origins_cannot_be_framed(client, app):
+    make_org("plain")
+    assert frame_ancestors(client.get("/plain/login")) == "frame-ancestors 'none'"
+
+
+def test_pages_outside_the_portal_cannot_be_framed(client, org):
+    assert frame_ancestors(client.get("/healthz")) == "frame-ancestors 'none'"
+    assert frame_ancestors(client.get("/no-such-org/login")) == "frame-ancestors 'none'"
+
+
+def test_hand_off_redirects_to_a_clean_url_and_signs_in(client, org):
+    team = make_team(org, name="Globex", owner="olivia@example.com")
+    _row, _api, handoff = sessions.start_api_session(db.session, member(team, "olivia@example.com"))
+    db.session.commit()
+    response = client.get(f"/acme/portal/enter?token={handoff}")
+    assert response.status_code == 303
+    assert response.headers["Location"] == "/acme/"
+    assert "token" not in response.headers["Location"]
+    page = client.get("/acme/team")
+    assert page.status_code == 200 and "Globex" in page.get_data(as_text=True)
+    assert 'class="embedded"' in page.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("token", ["", "nope", "x" * 5000])
+def test_bad_hand_off_tokens_get_a_clear_page(client, org, token):
+    response = client.get(f"/acme/portal/enter?token={token}")
+    assert response.status_code == 410
+    assert "This link is not valid" in response.get_data(as_text=True)
+
+
+def test_expired_session_in_a_frame_shows_no_sign_in_form(client, org):
+    response = client.get("/acme/team", headers={"Sec-Fetch-Dest": "iframe"})
+    assert response.status_code == 303 and response.headers["Location"] == "/acme/portal/expired"
+    page = client.get("/acme/portal/expired").get_data(as_text=True)
+    assert "Your session has ended" in page and 'name="email"' not in page
+
+
+def test_htmx_request_in_a_frame_after_expiry_is_redirected_whole(client, org):
+    response = client.get("/acme/team", headers={"Sec-Fetch-Dest": "empty", "HX-Request": "true"})
+    assert response.status_code == 204
+    assert response.headers["HX-Redirect"].startswith("/acme/login")
