@@ -1,31 +1,302 @@
-"""The portal pages for a signed-in member."""
+"""The portal pages for a signed-in member: the team, the activity log, your own membership.
+
+Thin views: parse, call one service, commit once, render a page or a named block."""
 from __future__ import annotations
 
-from flask import g, url_for
+from urllib.parse import parse_qs, urlsplit
+
+from flask import flash, g, make_response, render_template, request, url_for
+from jinja2_fragments.flask import render_blocks
 
 from ..auth.session import member_required
-from ..web import redirect_to, render
+from ..errors import PortalError, RuleViolation
+from ..errors_web import error_response
+from ..extensions import db
+from ..models import Role
+from ..services import activity, members, seats
+from ..services.activity import Actor
+from ..web import is_htmx, redirect_to, render
 from . import bp
+from .forms import AddMemberForm, EditMemberForm
+
+TEAM = "portal/team.html"
+PAGE_SIZES = (10, 25, 50, 100)
+DEFAULT_SIZE = 25
+INLINE_FIELDS = {"email", "name"}  # service errors shown next to a field; others are a toast
+
+
+def _actor() -> Actor:
+    return Actor(member=g.member)
+
+
+def _int(value, default: int) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return default
+
+
+def _filters(source) -> dict:
+    """Search, role, page and page size from a query string, with safe defaults."""
+    role = source.get("role", "")
+    size = _int(source.get("size"), DEFAULT_SIZE)
+    return {
+        "q": (source.get("q") or "").strip()[:320],
+        "role": role if role in {r.value for r in Role} else "",
+        "page": max(1, _int(source.get("page"), 1)),
+        "size": size if size in PAGE_SIZES else DEFAULT_SIZE,
+    }
+
+
+def _current_filters() -> dict:
+    """The filters of the page the htmx request came from (its URL follows the search)."""
+    current = request.headers.get("HX-Current-URL")
+    if current and urlsplit(current).path == url_for("portal.team"):
+        return _filters({k: v[0] for k, v in parse_qs(urlsplit(current).query).items()})
+    return _filters({})
+
+
+def _team_context(filters: dict, **extra) -> dict:
+    page = members.list_members(
+        db.session, _actor(), g.member.customer, query=filters["q"],
+        role=filters["role"] or None, page=filters["page"], limit=filters["size"],
+    )
+    context = {
+        "page": page,
+        "seat_status": seats.member_seat_status(db.session, [m.id for m in page.items]),
+        "filters": filters,
+        "page_sizes": PAGE_SIZES,
+        "roles": list(Role),
+        "viewer": g.member,
+        "allowed": members.allowed_actions,
+        "add_form": AddMemberForm(formdata=None),
+        "editing_id": None,
+        "edit_form": None,
+        "single": False,
+    }
+    context.update(extra)
+    return context
+
+
+def _row_context(member, **extra) -> dict:
+    context = {
+        "m": member,
+        "seat_status": seats.member_seat_status(db.session, [member.id]),
+        "viewer": g.member,
+        "allowed": members.allowed_actions,
+        "editing_id": None,
+        "edit_form": None,
+    }
+    context.update(extra)
+    return context
+
+
+def _refused(exc: PortalError):
+    """A rule the page would not have offered (forged or stale): a toast, or a flash and 303."""
+    if is_htmx():
+        return error_response(exc.status, exc.message)
+    db.session.rollback()
+    return redirect_to(url_for("portal.team"), exc.message, "error")
 
 
 @bp.get("/")
 @member_required
 def home():
     """Owners and billing managers land on the team page; members on their own membership."""
-    if g.member.is_manager:
-        return redirect_to(url_for("portal.team"))
-    return redirect_to(url_for("portal.me"))
+    return redirect_to(url_for("portal.team" if g.member.is_manager else "portal.me"))
 
 
 @bp.get("/team")
 @member_required
 def team():
-    """The team page (filled by the Team page issue)."""
-    return render("portal/team.html")
+    """The team table with search, role filter and pages; htmx asks for the table alone."""
+    context = _team_context(_filters(request.args))
+    block = "member_table" if request.headers.get("HX-Target") == "member-table" else None
+    return render(TEAM, block, **context)
+
+
+@bp.post("/team/members")
+@member_required
+def add_member():
+    """Add a person: a new row and a cleared form, an inline error, or a pointer to the existing row."""
+    form = AddMemberForm()
+    if form.validate_on_submit():
+        try:
+            member, created = members.add_member(
+                db.session, _actor(), g.member.customer, email=form.email.data,
+                name=form.name.data, role=form.role.data or "member",
+            )
+        except RuleViolation as exc:
+            if exc.field not in INLINE_FIELDS:
+                return _refused(exc)
+            db.session.rollback()
+            getattr(form, exc.field).errors.append(exc.message)
+        except PortalError as exc:
+            if exc.field not in INLINE_FIELDS:
+                raise
+            db.session.rollback()
+            getattr(form, exc.field).errors.append(exc.message)
+        else:
+            db.session.commit()
+            return _added(form, member, created)
+    if is_htmx():
+        return render(TEAM, "add_member_form", status=422, add_form=form, existing=None)
+    return render(TEAM, status=422, **_team_context(_filters({}), add_form=form))
+
+
+def _added(form: AddMemberForm, member, created: bool):
+    where = url_for("portal.team", q=member.email) + f"#member-{member.id}"
+    if not created:
+        message = f"{member.email} is already on the team."
+        if not is_htmx():
+            return redirect_to(where, message, "info")
+        return render(TEAM, "add_member_form", add_form=form, existing=member, existing_url=where)
+    message = f"Added {member.display_name}."
+    if not is_htmx():
+        return redirect_to(url_for("portal.team"), message)
+    flash(message, "success")
+    body = render_blocks(TEAM, ["add_member_form", "new_row_oob"], add_form=AddMemberForm(formdata=None),
+                         existing=None, **_row_context(member, fresh=True))
+    response = make_response(body + render_template("_toasts.html", oob=True))
+    response.headers["HX-Trigger"] = "members-changed"
+    response.headers.add("Vary", "HX-Request")
+    return response
+
+
+@bp.get("/team/members/<member_id>/row")
+@member_required
+def show_row(member_id):
+    """One row in view mode; without JS, the team page."""
+    members.ensure_can_manage(_actor(), g.member.customer)
+    member = members.get_member(db.session, g.member.customer, member_id)
+    if not is_htmx():
+        return redirect_to(url_for("portal.team"))
+    return render(TEAM, "member_row", **_row_context(member))
+
+
+@bp.get("/team/members/<member_id>/edit")
+@member_required
+def edit_member(member_id):
+    """The row as a form; without JS, a page with that row alone."""
+    members.ensure_can_manage(_actor(), g.member.customer)
+    member = members.get_member(db.session, g.member.customer, member_id)
+    form = EditMemberForm(formdata=None, name=member.name, role=member.role.value)
+    return _edit_response(member, form, 200)
+
+
+def _edit_response(member, form: EditMemberForm, status: int):
+    if is_htmx():
+        return render(TEAM, "member_row", status=status,
+                      **_row_context(member, editing_id=member.id, edit_form=form))
+    page = members.Page(items=[member], total=1, page=1, limit=1)
+    context = _team_context(_filters({}))
+    context.update(page=page, seat_status=seats.member_seat_status(db.session, [member.id]),
+                   editing_id=member.id, edit_form=form, single=True)
+    return render(TEAM, status=status, **context)
+
+
+@bp.post("/team/members/<member_id>")
+@member_required
+def update_member(member_id):
+    """Save a name and role edit; errors on the name stay inline, rule refusals are a toast."""
+    members.ensure_can_manage(_actor(), g.member.customer)
+    member = members.get_member(db.session, g.member.customer, member_id)
+    form = EditMemberForm()
+    if form.validate_on_submit():
+        try:
+            member = members.update_member(
+                db.session, _actor(), g.member.customer, member.id,
+                name=form.name.data, role=form.role.data or None,
+            )
+        except RuleViolation as exc:
+            if exc.field not in INLINE_FIELDS:
+                return _refused(exc)
+            db.session.rollback()
+            getattr(form, exc.field).errors.append(exc.message)
+        else:
+            db.session.commit()
+            message = f"Saved {member.display_name}."
+            if not is_htmx():
+                return redirect_to(url_for("portal.team"), message)
+            flash(message, "success")
+            return render(TEAM, "member_row", **_row_context(member))
+    member = members.get_member(db.session, g.member.customer, member_id)
+    return _edit_response(member, form, 422)
+
+
+@bp.get("/team/members/<member_id>/owner")
+@member_required
+def confirm_owner(member_id):
+    """Without JS: ask before transferring ownership."""
+    return _confirm(member_id, "make_owner")
+
+
+@bp.get("/team/members/<member_id>/remove")
+@member_required
+def confirm_remove(member_id):
+    """Without JS: ask before removing someone."""
+    return _confirm(member_id, "remove")
+
+
+def _confirm(member_id, action: str):
+    members.ensure_can_manage(_actor(), g.member.customer)
+    member = members.get_member(db.session, g.member.customer, member_id)
+    return render(TEAM, **_team_context(_filters({}), confirm=action, target=member, single=True))
+
+
+@bp.post("/team/members/<member_id>/owner")
+@member_required
+def make_owner(member_id):
+    """Transfer ownership; the table comes back with everyone's new controls."""
+    try:
+        member = members.transfer_ownership(db.session, _actor(), g.member.customer, member_id)
+    except RuleViolation as exc:
+        return _refused(exc)
+    db.session.commit()
+    message = f"{member.display_name} is now the owner. You are a billing manager."
+    if not is_htmx():
+        return redirect_to(url_for("portal.team"), message)
+    flash(message, "success")
+    response = render(TEAM, "member_table", **_team_context(_current_filters()))
+    response.headers["HX-Retarget"] = "#member-table"
+    response.headers["HX-Reswap"] = "outerHTML"
+    return response
+
+
+@bp.route("/team/members/<member_id>", methods=["DELETE"])
+@bp.post("/team/members/<member_id>/remove")
+@member_required
+def remove_member(member_id):
+    """Remove a person: the row goes away, their seats are revoked and their sessions end now."""
+    try:
+        member = members.remove_member(db.session, _actor(), g.member.customer, member_id)
+    except RuleViolation as exc:
+        return _refused(exc)
+    db.session.commit()
+    message = f"Removed {member.display_name}. Their seats are revoked and they are signed out."
+    if not is_htmx():
+        return redirect_to(url_for("portal.team"), message)
+    flash(message, "success")
+    response = make_response(render_template("_toasts.html", oob=True))
+    response.headers["HX-Trigger"] = "members-changed, seats-changed"
+    response.headers.add("Vary", "HX-Request")
+    return response
+
+
+@bp.get("/activity")
+@member_required
+def activity_log():
+    """Who did what, newest first; owners and billing managers only."""
+    page = activity.list_events(db.session, _actor(), g.member.customer,
+                                page=_int(request.args.get("page"), 1))
+    block = "event_list" if request.headers.get("HX-Target") == "event-list" else None
+    return render("portal/activity.html", block, page=page, changes=activity.changes,
+                  action_label=activity.action_label)
 
 
 @bp.get("/me")
 @member_required
 def me():
-    """Your own membership: team, role, seat."""
-    return render("portal/me.html", member=g.member)
+    """Your own membership: team, role, seat. Read-only."""
+    status = seats.member_seat_status(db.session, [g.member.id]).get(g.member.id)
+    return render("portal/me.html", member=g.member, seat=status)

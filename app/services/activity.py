@@ -1,9 +1,11 @@
 """The activity log: who did what to whom, written in the caller's transaction."""
 from __future__ import annotations
 
+import math
 import uuid
 from dataclasses import dataclass
 
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ..models import ActivityEvent, Customer, Member, OrganizationToken
@@ -59,3 +61,57 @@ def record(
     )
     session.add(event)
     return event
+
+
+ACTION_LABELS = {
+    "team.created": "created the team",
+    "member.added": "added",
+    "member.updated": "changed",
+    "member.removed": "removed",
+    "ownership.transferred": "made owner",
+    "subscription.seats_set": "set the seats of",
+    "team.filled": "added synthetic members to",
+}
+
+
+@dataclass(frozen=True)
+class EventPage:
+    items: list
+    total: int
+    page: int
+    limit: int
+
+    @property
+    def max_page(self) -> int:
+        return max(1, math.ceil(self.total / self.limit))
+
+
+def list_events(session: Session, actor: Actor, customer: Customer, *, page: int = 1,
+                limit: int = 25) -> EventPage:
+    """A team's events, newest first; only its owner and billing managers read them (rule 1).
+
+    Two queries whatever the length of the log; a page past the end shows the last one."""
+    from .members import ensure_can_manage  # members records events: import here, not at the top
+
+    ensure_can_manage(actor, customer)
+    limit = max(1, min(limit, 100))
+    where = ActivityEvent.customer_id == customer.id
+    total = session.scalar(select(func.count(ActivityEvent.id)).where(where)) or 0
+    page = min(max(1, page), max(1, math.ceil(total / limit)))
+    items = list(session.scalars(
+        select(ActivityEvent).where(where)
+        .order_by(ActivityEvent.created_at.desc(), ActivityEvent.id.desc())
+        .offset((page - 1) * limit).limit(limit)
+    ))
+    return EventPage(items=items, total=total, page=page, limit=limit)
+
+
+def changes(event: ActivityEvent) -> list[tuple[str, object, object]]:
+    """(field, before, after) for each value the event mentions, in a stable order; None = absent."""
+    before, after = event.before or {}, event.after or {}
+    keys = list(dict.fromkeys([*before, *after]))
+    return [(key, before.get(key), after.get(key)) for key in keys]
+
+
+def action_label(action: str) -> str:
+    return ACTION_LABELS.get(action, action.replace(".", " ").replace("_", " "))

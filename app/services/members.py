@@ -78,6 +78,19 @@ def parse_role(value) -> Role:
         ) from None
 
 
+def allowed_actions(viewer: Member, target: Member) -> frozenset[str]:
+    """What a page offers `viewer` on `target`'s row: a subset of edit_name, edit_role, remove,
+    make_owner. Display only; the mutations below enforce the same rules (1, 3, 4, 5)."""
+    if not viewer.is_manager or viewer.customer_id != target.customer_id:
+        return frozenset()
+    actions = {"edit_name"}
+    if target.id != viewer.id and target.role is not Role.OWNER:
+        actions |= {"edit_role", "remove"}
+        if viewer.role is Role.OWNER:
+            actions.add("make_owner")
+    return frozenset(actions)
+
+
 def _clean_name(name: str | None) -> str | None:
     name = (name or "").strip()
     if len(name) > NAME_MAX:

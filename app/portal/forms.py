@@ -1,0 +1,32 @@
+"""Portal forms: they check the shape of the input; the members service checks the rules."""
+from flask_wtf import FlaskForm
+from wtforms import EmailField, SelectField, StringField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, Email, Length, Optional
+
+from ..services.members import NAME_MAX
+
+# The forms offer no "owner": ownership moves only by transfer (rule 3).
+ROLE_CHOICES = [SelectChoice("member", "Member"), SelectChoice("billing_manager", "Billing manager")]
+NAME_TOO_LONG = f"The name can be at most {NAME_MAX} characters."
+
+
+class AddMemberForm(FlaskForm):
+    email = EmailField(
+        "Email", id="add-email",
+        validators=[DataRequired("Enter an email address."), Length(max=320),
+                    Email("Enter a valid email address, like name@example.com.")],
+        render_kw={"autocomplete": "off", "inputmode": "email", "spellcheck": "false"},
+    )
+    name = StringField("Name (optional)", id="add-name", validators=[Optional(), Length(max=NAME_MAX, message=NAME_TOO_LONG)],
+                       render_kw={"autocomplete": "off"})
+    # Any value reaches the service, which refuses "owner" with its own message.
+    role = SelectField("Role", id="add-role", choices=ROLE_CHOICES, default="member",
+                       validate_choice=False)
+
+
+class EditMemberForm(FlaskForm):
+    name = StringField("Name", validators=[Optional(), Length(max=NAME_MAX, message=NAME_TOO_LONG)],
+                       render_kw={"autocomplete": "off"})
+    role = SelectField("Role", choices=ROLE_CHOICES, validate_choice=False)
+
