@@ -42,6 +42,8 @@ def create_app(config: dict | None = None) -> Flask:
     limiter.init_app(app)
     login_manager.init_app(app)
 
+    from .api import bp as api_bp
+    from .api import openapi_bp
     from .auth import bp as auth_bp
     from .auth.embed import install as install_embedding
     from .auth.session import install as install_session
@@ -53,6 +55,9 @@ def create_app(config: dict | None = None) -> Flask:
     install_embedding(app)
     app.register_blueprint(auth_bp)
     app.register_blueprint(portal_bp)
+    csrf.exempt(api_bp)  # bearer tokens, no cookies: CSRF does not apply
+    app.register_blueprint(api_bp)
+    app.register_blueprint(openapi_bp)
     register_error_handlers(app)
     register_cli(app)
 

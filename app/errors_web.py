@@ -40,13 +40,26 @@ def error_response(status: int, message: str):
     return response
 
 
+def _api(exc: BaseException):
+    """Errors under /v1 answer Polar's JSON (app/api/errors.py), never an HTML page."""
+    if request.path == "/v1" or request.path.startswith("/v1/"):
+        from .api.errors import api_error_response
+
+        return api_error_response(exc)
+    return None
+
+
 def register(app: Flask) -> None:
     @app.errorhandler(PortalError)
     def portal_error(exc: PortalError):
+        if (api := _api(exc)) is not None:
+            return api
         return error_response(exc.status, exc.message)
 
     @app.errorhandler(CSRFError)
     def csrf_error(exc: CSRFError):
+        if (api := _api(exc)) is not None:
+            return api
         return error_response(
             400, "This form has expired or was sent from elsewhere. Reload the page and try again."
         )
@@ -54,11 +67,15 @@ def register(app: Flask) -> None:
     @app.errorhandler(IntegrityError)
     def conflict(exc: IntegrityError):
         # The rules are checked under a row lock; this is the database's last word on a race.
+        if (api := _api(exc)) is not None:
+            return api
         log.warning("Integrity conflict on %s %s: %s", request.method, request.path, exc.orig)
         return error_response(409, "Someone else changed this at the same moment. Reload and try again.")
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):
+        if (api := _api(exc)) is not None:
+            return api
         message = exc.description if exc.code != 405 else "That action is not available here."
         if exc.code == 429:
             message = "Too many requests from your connection. Wait a few minutes and try again."
@@ -66,5 +83,7 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def unexpected(exc: Exception):
+        if (api := _api(exc)) is not None:
+            return api
         log.exception("Unhandled error on %s %s", request.method, request.path)
         return error_response(500, "Something went wrong on our side. Please try again.")
