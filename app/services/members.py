@@ -2,10 +2,12 @@
 from __future__ import annotations
 
 import math
+import secrets
 import uuid
 from dataclasses import dataclass
+from datetime import timedelta
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, insert, or_, select
 from sqlalchemy.orm import Session
 
 from ..errors import NotFound, NotPermitted, RuleViolation
@@ -333,3 +335,31 @@ def remove_member(session: Session, actor: Actor, customer: Customer, member_id)
                     subject_id=member.id, subject_label=member.email, before=_snapshot(member),
                     after={"seats_revoked": revoked, "sessions_ended": ended})
     return member
+
+
+FILL_MAX = 100_000
+
+
+def fill_synthetic(session: Session, actor: Actor, customer: Customer, count: int) -> int:
+    """Operator tool for load tests and demos: add `count` members (role member) in bulk.
+
+    Emails are `member-<run>-<n>@fill.example`, unique per run, so they never clash with
+    real members or an earlier fill. Team customers only (1); the customer is locked (8)."""
+    if not isinstance(count, int) or not 1 <= count <= FILL_MAX:
+        raise RuleViolation(f"The count must be a whole number from 1 to {FILL_MAX}.", field="count")
+    if customer.type is not CustomerType.TEAM:
+        raise NotPermitted(TEAM_PLAN_REQUIRED)
+    lock_customer(session, customer)
+    run, start = secrets.token_hex(4), utcnow()
+    for offset in range(0, count, 5000):
+        session.execute(insert(Member), [
+            {"id": uuid.uuid4(), "customer_id": customer.id, "role": Role.MEMBER,
+             "email": f"member-{run}-{n:06d}@fill.example", "name": f"Synthetic Member {n}",
+             "created_at": start + timedelta(microseconds=n)}
+            for n in range(offset + 1, min(count, offset + 5000) + 1)
+        ])
+    activity.record(session, actor, customer, "team.filled", subject_type="customer",
+                    subject_id=customer.id, subject_label=customer.name or str(customer.id),
+                    after={"members_added": count, "emails": f"member-{run}-*@fill.example"})
+    session.flush()
+    return count

@@ -472,3 +472,37 @@ class TestRemoveMember:
         session.commit()
         with pytest.raises(NotPermitted):
             members.remove_member(session, ben_actor, team, member(team, "sam@example.com").id)
+
+
+class TestFillSynthetic:
+    def test_adds_members_in_bulk_with_unique_emails_and_one_event(self, session, team):
+        assert members.fill_synthetic(session, Actor.operator(), team, 1200) == 1200
+        members.fill_synthetic(session, Actor.operator(), team, 3)
+        session.commit()
+        rows = session.scalars(select(Member).where(Member.customer_id == team.id)).all()
+        assert len(rows) == 4 + 1203 and len({m.email.lower() for m in rows}) == len(rows)
+        assert {m.role for m in rows if m.email.endswith("@fill.example")} == {Role.MEMBER}
+        assert [e.after["members_added"] for e in events(session, "team.filled")] == [1200, 3]
+        assert len(owners(session, team)) == 1
+
+    @pytest.mark.parametrize("count", [0, -1, members.FILL_MAX + 1])
+    def test_count_out_of_range_is_refused(self, session, team, count):
+        with pytest.raises(RuleViolation):
+            members.fill_synthetic(session, Actor.operator(), team, count)
+
+    def test_individual_customer_is_refused(self, session, org):
+        with pytest.raises(NotPermitted):
+            members.fill_synthetic(session, Actor.operator(), make_individual(org), 5)
+
+    def test_cli_prints_the_count_and_errors_in_one_line(self, app, session, team):
+        runner = app.test_cli_runner()
+        result = runner.invoke(args=["team", "fill", str(team.id), "--count", "250"])
+        assert result.exit_code == 0, result.output
+        assert result.output.strip().splitlines()[-1] == "250"
+        assert members.list_members(session, Actor.operator(), team).total == 254
+        bad = runner.invoke(args=["team", "fill", "nope", "--count", "5"])
+        assert bad.exit_code != 0 and "not a valid id" in bad.output
+        missing = runner.invoke(args=["team", "fill", str(uuid.uuid4()), "--count", "5"])
+        assert missing.exit_code != 0 and "No customer with id" in missing.output
+        zero = runner.invoke(args=["team", "fill", str(team.id), "--count", "0"])
+        assert zero.exit_code != 0 and "--count" in zero.output

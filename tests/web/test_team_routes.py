@@ -2,28 +2,22 @@
 import re
 
 import pytest
-from flask import g
 from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import Member, PortalSession, Role, Seat, SeatStatus
 from app.services import organizations
 from tests.factories import make_org, make_team, member
+from tests.support.clients import isolated_client
 from tests.support.web import csrf_token, sign_in_client
 
 HX = {"HX-Request": "true"}
 
 
-@pytest.fixture(autouse=True)
-def fresh_g_per_request(app):
-    """The `app` fixture keeps one app context pushed, so test requests would share `g`, where
-    Flask-Login caches the user and Flask-WTF the CSRF token. Production has one per request."""
-
-    def forget():
-        for key in ("_login_user", "csrf_token", "member"):
-            g.pop(key, None)
-
-    app.before_request_funcs.setdefault(None, []).insert(0, forget)
+@pytest.fixture
+def client(app):
+    """Each request gets its own context, `g` and database session, as in production."""
+    return isolated_client(app)
 
 
 @pytest.fixture
@@ -376,7 +370,7 @@ class TestMakeOwner:
 class TestRemoveMember:
     def test_with_htmx_the_row_goes_away_and_the_person_is_signed_out_at_once(self, app, owner, team):
         sam = member(team, "sam@example.com")
-        sams_browser = app.test_client()
+        sams_browser = isolated_client(app)
         sign_in_client(sams_browser, sam)
         assert sams_browser.get("/acme/me").status_code == 200
         response = post(owner, f"/acme/team/members/{sam.id}/remove", headers=HX)

@@ -1,0 +1,106 @@
+"""The activity page: newest first, paginated, before → after, owners and billing managers only."""
+import re
+
+import pytest
+
+from app.extensions import db
+from app.models import ActivityEvent, Role
+from app.services import members
+from app.services.activity import Actor
+from tests.factories import make_org, make_team, member
+from tests.support.clients import isolated_client
+from tests.support.web import sign_in_client
+
+HX = {"HX-Request": "true"}
+
+
+@pytest.fixture
+def client(app):
+    return isolated_client(app)
+
+
+@pytest.fixture
+def team(app):
+    org = make_org("acme", "Acme")
+    return make_team(org, name="Globex", owner="olivia@example.com", members={
+        "ben@example.com": Role.BILLING_MANAGER, "maya@example.com": Role.MEMBER,
+        "sam@example.com": Role.MEMBER})
+
+
+@pytest.fixture
+def history(team):
+    """Olivia adds Kim, renames Maya, makes Ben owner; Ben removes Kim."""
+    olivia = Actor(member=member(team, "olivia@example.com"))
+    kim, _ = members.add_member(db.session, olivia, team, email="kim@example.com", name="Kim")
+    members.update_member(db.session, olivia, team, member(team, "maya@example.com").id,
+                          name="Maya Patel", role="billing_manager")
+    members.transfer_ownership(db.session, olivia, team, member(team, "ben@example.com").id)
+    db.session.commit()
+    members.remove_member(db.session, Actor(member=member(team, "ben@example.com")), team, kim.id)
+    db.session.commit()
+
+
+def sign_in(client, team, email):
+    sign_in_client(client, member(team, email))
+    return client
+
+
+def actions(html):
+    return re.findall(r'data-action="([a-z._]+)"', html)
+
+
+@pytest.mark.parametrize("email", ["olivia@example.com", "ben@example.com"])
+def test_owners_and_billing_managers_read_the_log_newest_first(client, team, history, email):
+    response = sign_in(client, team, email).get("/acme/activity")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert actions(html) == ["member.removed", "ownership.transferred", "member.updated",
+                             "member.added", "team.created"]
+    removed = re.search(r'<tr id="event-.*?</tr>', html, re.S).group(0)
+    assert "<td>Ben</td>" in removed and "<td>kim@example.com</td>" in removed
+
+
+def test_each_event_shows_actor_subject_and_before_after(client, team, history):
+    html = sign_in(client, team, "olivia@example.com").get("/acme/activity").get_data(as_text=True)
+    updated = re.search(r'<tr id="event-[^"]+">(?:(?!</tr>).)*data-action="member.updated".*?</tr>', html, re.S).group(0)
+    assert "<td>Olivia</td>" in updated and "<td>maya@example.com</td>" in updated
+    assert re.search(r"name:</span>\s*<del>Maya</del> → <ins>Maya Patel</ins>", updated)
+    assert re.search(r"role:</span>\s*<del>member</del> → <ins>billing_manager</ins>", updated)
+    transfer = re.search(r'<tr id="event-[^"]+">(?:(?!</tr>).)*data-action="ownership.transferred".*?</tr>', html, re.S).group(0)
+    assert re.search(r"owner:</span>\s*<del>olivia@example.com</del> → <ins>ben@example.com</ins>", transfer)
+
+
+def test_pages_of_25_with_htmx_fragment(client, team):
+    olivia = Actor(member=member(team, "olivia@example.com"))
+    for i in range(30):
+        members.add_member(db.session, olivia, team, email=f"p{i:02d}@example.com")
+    db.session.commit()
+    sign_in(client, team, "olivia@example.com")
+    first = client.get("/acme/activity").get_data(as_text=True)
+    assert first.count('<tr id="event-') == 25 and "Page 1 of 2" in first
+    assert 'href="/acme/activity?page=2"' in first
+    second = client.get("/acme/activity?page=2", headers={**HX, "HX-Target": "event-list"})
+    html = second.get_data(as_text=True)
+    assert html.lstrip().startswith('<div id="event-list"') and "<html" not in html
+    assert html.count('<tr id="event-') == 6 and "team.created" in html
+    assert "HX-Request" in second.headers["Vary"]
+
+
+def test_plain_member_gets_403(client, team, history):
+    response = sign_in(client, team, "sam@example.com").get("/acme/activity")
+    assert response.status_code == 403 and "kim@example.com" not in response.get_data(as_text=True)
+
+
+def test_plain_member_has_no_activity_link_and_managers_do(client, team):
+    sign_in(client, team, "sam@example.com")
+    assert 'href="/acme/activity"' not in client.get("/acme/me").get_data(as_text=True)
+    sign_in(client, team, "ben@example.com")
+    assert 'href="/acme/activity"' in client.get("/acme/me").get_data(as_text=True)
+
+
+def test_another_teams_events_are_not_shown(client, team, history):
+    other = make_team(team.organization, name="Initech", owner="zed@other.example")
+    sign_in(client, other, "zed@other.example")
+    html = client.get("/acme/activity").get_data(as_text=True)
+    assert actions(html) == ["team.created"] and "kim@example.com" not in html
+    assert db.session.query(ActivityEvent).count() == 6

@@ -1,0 +1,72 @@
+"""The team page costs the same number of SQL queries for 10 members as for 10,000, and no
+request loads the whole team."""
+import re
+from contextlib import contextmanager
+
+import pytest
+from sqlalchemy import event
+
+from app.extensions import db
+from app.models import Role
+from app.services import members
+from app.services.activity import Actor
+from tests.factories import make_org, make_team, member
+from tests.support.clients import isolated_client
+from tests.support.web import sign_in_client
+
+HX = {"HX-Request": "true", "HX-Target": "member-table"}
+PAGES = [
+    ("page 1", "/acme/team?size=10", {}),
+    ("search", "/acme/team?q=member&size=10", HX),
+    ("role filter", "/acme/team?role=member&size=10", HX),
+    ("last page", "/acme/team?size=10&page=100000", HX),
+    ("page 2 of 100 per page", "/acme/team?size=100&page=2", HX),
+]
+
+
+@contextmanager
+def counting(engine):
+    statements = []
+
+    def count(conn, cursor, statement, params, context, executemany):
+        statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+
+
+def measure(client) -> dict:
+    result = {}
+    for name, url, headers in PAGES:
+        with counting(db.engine) as statements:
+            response = client.get(url, headers=headers)
+        assert response.status_code == 200, name
+        for sql in statements:
+            # Every read of the members table is a count, one row by id, or one page.
+            if re.search(r"\bFROM members\b", sql) and "count(" not in sql.lower():
+                assert "LIMIT" in sql.upper() or "members.id =" in sql, sql
+        result[name] = len(statements)
+    return result
+
+
+def test_query_count_is_the_same_for_10_and_10000_members(app):
+    team = make_team(make_org("acme", "Acme"), owner="olivia@example.com",
+                     members={"ben@example.com": Role.BILLING_MANAGER})
+    members.fill_synthetic(db.session, Actor.operator(), team, 8)
+    db.session.commit()
+    client = isolated_client(app)
+    sign_in_client(client, member(team, "olivia@example.com"))
+    client.get("/acme/team")  # warm up: first connection, caches
+
+    small = measure(client)
+    members.fill_synthetic(db.session, Actor.operator(), team, 9_990)
+    db.session.commit()
+    large = measure(client)
+
+    assert small == large
+    assert max(small.values()) <= 6, small
+    html = client.get("/acme/team?size=100&page=100000").get_data(as_text=True)
+    assert "page 100 of 100" in html and html.count('<tr id="member-') == 100
