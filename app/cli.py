@@ -99,6 +99,27 @@ def team_create(slug, name, owner_email, owner_name, external_id):
     click.echo(str(customer.id))
 
 
+@team_cli.command("fill")
+@click.argument("customer_id")
+@click.option("--count", type=click.IntRange(1, 100_000), required=True,
+              help="How many synthetic members to add (1-100000).")
+def team_fill(customer_id: str, count: int):
+    """Add COUNT synthetic members to a team in bulk (load tests, demos). Prints the count."""
+    from .models import Customer
+    from .services import members
+    from .services.activity import Actor
+
+    def work():
+        customer = db.session.get(Customer, _uuid(customer_id))
+        if customer is None or customer.deleted_at is not None:
+            raise PortalError(f"No customer with id {customer_id}.")
+        return customer.name, members.fill_synthetic(db.session, Actor.operator(), customer, count)
+
+    name, added = _run(work)
+    click.echo(f"Added {added} synthetic members to {name!r}.")
+    click.echo(str(added))
+
+
 @seats_cli.command("set")
 @click.argument("customer_id")
 @click.option("--seats", type=click.IntRange(0, 1000), required=True, help="Number of seats (0-1000).")
