@@ -3,6 +3,15 @@ from flask import Blueprint
 
 bp = Blueprint("api", __name__, url_prefix="/v1")
 
+
+@bp.route("", methods=["GET", "POST", "PUT", "PATCH", "DELETE"], strict_slashes=True)
+def root():
+    """/v1 itself names nothing (without this, the portal's /<org_slug>/ would redirect it)."""
+    from werkzeug.exceptions import NotFound
+
+    raise NotFound()
+
+
 from . import customers, members, portal, seats, sessions, subscriptions  # noqa: E402,F401
 from .openapi import bp as openapi_bp  # noqa: E402
 

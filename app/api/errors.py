@@ -11,7 +11,7 @@ import logging
 
 from flask import Response, jsonify
 from flask_wtf.csrf import CSRFError
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DataError, IntegrityError
 from werkzeug.exceptions import HTTPException
 
 from ..errors import InvalidToken, PortalError, RateLimited
@@ -113,6 +113,11 @@ def api_error_response(exc: BaseException) -> Response:
         log.warning("Integrity conflict in the API: %s", exc.orig)
         return json_response(409, {"error": "Conflict",
                                    "detail": "Someone else changed this at the same moment. Retry."})
+    if isinstance(exc, DataError):
+        # A value the database refuses (too long, out of range): bad input, not a server fault.
+        log.warning("Data error in the API: %s", exc.orig)
+        return json_response(422, {"error": "PolarRequestValidationError", "detail": [
+            issue(["body"], "A value is too long or out of range.", "value_error")]})
     if isinstance(exc, HTTPException):
         status = exc.code or 500
         detail = {

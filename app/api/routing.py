@@ -82,7 +82,23 @@ def _body_json():
         ) from None
 
 
+def _nul_free(data, loc: list) -> None:
+    """No text with NUL characters: PostgreSQL cannot store or even compare it."""
+    if isinstance(data, str):
+        if "\x00" in data:
+            raise validation_error([issue(loc, "Text cannot contain NUL characters.",
+                                          "string_pattern_mismatch", data.replace("\x00", ""))])
+    elif isinstance(data, dict):
+        for key, value in data.items():
+            _nul_free(key, loc)
+            _nul_free(value, [*loc, str(key)])
+    elif isinstance(data, list):
+        for i, value in enumerate(data):
+            _nul_free(value, [*loc, i])
+
+
 def _validate(model: type[BaseModel], data, where: str) -> BaseModel:
+    _nul_free(data, [where])
     try:
         return model.model_validate(data)
     except ValidationError as exc:
