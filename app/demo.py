@@ -110,4 +110,8 @@ def demo_command(host: str, port: int, no_serve: bool):
     click.echo("")
     if no_serve:
         return
-    app.run(host=host, port=port, debug=False, use_reloader=False)
+    from werkzeug.serving import run_simple
+
+    click.echo(f"Serving the portal on http://{host}:{port}/ (Ctrl+C to stop)")
+    # Flask refuses app.run() inside a CLI command; serve with Werkzeug directly.
+    run_simple(host, port, app, use_reloader=False, use_debugger=False, threaded=True)
