@@ -202,7 +202,7 @@ class TestAddMember:
         assert html.lstrip().startswith('<form id="add-member"')
         form = re.search(r'<form id="add-member".*?</form>', html, re.S).group(0)
         assert 'value="kim@example.com"' not in form and 'value="Kim"' not in form
-        assert '<tbody hx-swap-oob="afterbegin:#member-rows">' in html
+        assert '<template><tbody hx-swap-oob="afterbegin:#member-rows">' in html
         assert f'<tr id="member-{kim.id}" class="is-new">' in html
         assert "Added Kim." in html and 'hx-swap-oob="beforeend"' in html
         assert response.headers["HX-Trigger"] == "members-changed"
