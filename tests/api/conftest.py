@@ -7,6 +7,8 @@ import pytest
 from app.extensions import db
 from app.models import Role
 from app.services import organizations, sessions
+from tests.api.sdk_env import SdkRunner, SdkUnavailable, ensure_venv
+from tests.conftest import unavailable
 from tests.factories import make_org, make_team, member
 from tests.support.clients import isolated_client
 
@@ -108,3 +110,23 @@ def dev(team):
 
 def as_member(client, person) -> Api:
     return Api(client, member_token(person))
+
+
+def _sdk(requirement: str, tmp_path_factory) -> SdkRunner:
+    try:
+        python = ensure_venv(requirement)
+    except SdkUnavailable as exc:
+        unavailable(str(exc))
+    return SdkRunner(python, tmp_path_factory.mktemp("sdk"))
+
+
+@pytest.fixture(scope="session")
+def polar_sdk_1(tmp_path_factory) -> SdkRunner:
+    """polar-sdk==1.0.2 in its own virtualenv."""
+    return _sdk("polar-sdk==1.0.2", tmp_path_factory)
+
+
+@pytest.fixture(scope="session")
+def polar_sdk_0(tmp_path_factory) -> SdkRunner:
+    """polar-sdk==0.32.0 (the seed documents' SDK) in its own virtualenv."""
+    return _sdk("polar-sdk==0.32.0", tmp_path_factory)
