@@ -12,7 +12,7 @@ from ..auth.session import member_required
 from ..errors import PortalError, RuleViolation
 from ..errors_web import error_response
 from ..extensions import db
-from ..models import Role
+from ..models import CustomerType, Role
 from ..services import activity, members, seats
 from ..services.activity import Actor
 from ..web import is_htmx, redirect_to, render
@@ -99,11 +99,23 @@ def _refused(exc: PortalError):
     return redirect_to(url_for("portal.team"), exc.message, "error")
 
 
+def _inline_or_refused(form, exc: PortalError):
+    """Attach a service error to its form field (the caller re-renders the form), or refuse."""
+    if exc.field in INLINE_FIELDS and exc.field in form:
+        db.session.rollback()
+        form[exc.field].errors.append(exc.message)
+        return None
+    if isinstance(exc, RuleViolation):
+        return _refused(exc)
+    raise exc
+
+
 @bp.get("/")
 @member_required
 def home():
-    """Owners and billing managers land on the team page; members on their own membership."""
-    return redirect_to(url_for("portal.team" if g.member.is_manager else "portal.me"))
+    """Owners and billing managers of a team land on the team page; others on their membership."""
+    manages = g.member.is_manager and g.member.customer.type is CustomerType.TEAM
+    return redirect_to(url_for("portal.team" if manages else "portal.me"))
 
 
 @bp.get("/team")
@@ -126,16 +138,10 @@ def add_member():
                 db.session, _actor(), g.member.customer, email=form.email.data,
                 name=form.name.data, role=form.role.data or "member",
             )
-        except RuleViolation as exc:
-            if exc.field not in INLINE_FIELDS:
-                return _refused(exc)
-            db.session.rollback()
-            getattr(form, exc.field).errors.append(exc.message)
         except PortalError as exc:
-            if exc.field not in INLINE_FIELDS:
-                raise
-            db.session.rollback()
-            getattr(form, exc.field).errors.append(exc.message)
+            refused = _inline_or_refused(form, exc)
+            if refused is not None:
+                return refused
         else:
             db.session.commit()
             return _added(form, member, created)
@@ -208,11 +214,10 @@ def update_member(member_id):
                 db.session, _actor(), g.member.customer, member.id,
                 name=form.name.data, role=form.role.data or None,
             )
-        except RuleViolation as exc:
-            if exc.field not in INLINE_FIELDS:
-                return _refused(exc)
-            db.session.rollback()
-            getattr(form, exc.field).errors.append(exc.message)
+        except PortalError as exc:
+            refused = _inline_or_refused(form, exc)
+            if refused is not None:
+                return refused
         else:
             db.session.commit()
             message = f"Saved {member.display_name}."

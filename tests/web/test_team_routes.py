@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 from app.extensions import db
 from app.models import Member, PortalSession, Role, Seat, SeatStatus
 from app.services import organizations
-from tests.factories import make_org, make_team, member
+from tests.factories import make_individual, make_org, make_team, member
 from tests.support.clients import isolated_client
 from tests.support.web import csrf_token, sign_in_client
 
@@ -476,3 +476,11 @@ def test_home_sends_managers_to_the_team_and_members_to_me(client, team):
     assert client.get("/acme/").headers["Location"] == "/acme/me"
     signed_in(client, team, "ben@example.com")
     assert client.get("/acme/").headers["Location"] == "/acme/team"
+
+
+def test_individual_customers_land_on_me_and_team_says_it_needs_a_team_plan(client, org):
+    solo = make_individual(org)
+    signed_in(client, solo, "solo@example.com")
+    assert client.get("/acme/").headers["Location"] == "/acme/me"
+    response = client.get("/acme/team")
+    assert response.status_code == 403 and "team customers" in text(response)
