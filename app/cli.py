@@ -143,10 +143,13 @@ def seats_set(customer_id: str, seats: int, product: str | None):
 def mail_deliver():
     """Send every queued email (retries the ones that failed before)."""
     config = current_app.config
-    sent, failed = mail.deliver_queued(
-        db.session, smtp_url=config["SMTP_URL"], mail_from=config["MAIL_FROM"],
-        timeout=config["SMTP_TIMEOUT"],
-    )
+    try:
+        sent, failed = mail.deliver_queued(
+            db.session, smtp_url=config["SMTP_URL"], mail_from=config["MAIL_FROM"],
+            timeout=config["SMTP_TIMEOUT"],
+        )
+    except ValueError as exc:  # a malformed SMTP_URL
+        raise click.ClickException(str(exc)) from None
     click.echo(f"Delivered {sent}, failed {failed}.")
     if failed:
         raise click.ClickException(f"{failed} emails are still queued; see the log for the errors.")

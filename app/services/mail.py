@@ -92,14 +92,25 @@ def deliver_queued(
 ) -> tuple[int, int]:
     """Try to deliver queued mail (all of it, or just `ids`). Returns (sent, failed).
 
-    Commits after each message so one bad address does not hold back the rest."""
-    query = select(OutboxEmail).where(OutboxEmail.status == EmailStatus.QUEUED)
+    Commits after each message so one bad address does not hold back the rest. Each message is
+    locked while it is sent (skipping ones another process is sending), so the delivery after
+    commit and `flask mail deliver` on several hosts do not send one mail twice."""
+    query = select(OutboxEmail.id).where(OutboxEmail.status == EmailStatus.QUEUED)
     if ids is not None:
         query = query.where(OutboxEmail.id.in_(ids))
-    emails = session.scalars(query.order_by(OutboxEmail.created_at).limit(limit)).all()
+    email_ids = session.scalars(query.order_by(OutboxEmail.created_at).limit(limit)).all()
     settings = SmtpSettings(smtp_url, timeout) if smtp_url else None
     sent = failed = 0
-    for email in emails:
+    for email_id in email_ids:
+        email = session.scalar(
+            select(OutboxEmail)
+            .where(OutboxEmail.id == email_id, OutboxEmail.status == EmailStatus.QUEUED)
+            .with_for_update(skip_locked=True)
+            .execution_options(populate_existing=True)
+        )
+        if email is None:  # sent meanwhile, or being sent by another process right now
+            session.rollback()
+            continue
         email.attempts += 1
         try:
             if settings is None:
@@ -112,7 +123,7 @@ def deliver_queued(
                 )
             else:
                 _send(settings, _message(email, mail_from))
-        except (OSError, smtplib.SMTPException) as exc:
+        except Exception as exc:  # noqa: BLE001 - one bad mail must not hold back the queue
             email.last_error = f"{type(exc).__name__}: {exc}"[:2000]
             failed += 1
             log.warning("Could not deliver mail %s (attempt %d): %s", email.id, email.attempts, exc)
