@@ -1,0 +1,277 @@
+"""Alembic migrations build the schema from empty, on SQLite and on PostgreSQL, and the database
+itself holds the integrity rules (DESIGN.md "Domain" and rule 2)."""
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from flask import current_app
+from flask_migrate import downgrade, upgrade
+from sqlalchemy import inspect, text
+from sqlalchemy import insert as insert_into
+from sqlalchemy.exc import IntegrityError
+
+from app.extensions import db
+from app.models import Customer, CustomerType, Member, Organization, Role, utcnow
+from tests.conftest import _create_database, _drop_database, make_app, postgres_url, unavailable
+
+TABLES = {
+    "organizations", "customers", "members", "subscriptions", "seats", "signin_tokens",
+    "portal_sessions", "organization_tokens", "activity_events", "outbox_emails",
+}
+
+
+BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+
+
+def new_database(kind: str, directory) -> str:
+    """A brand-new, empty database of the given kind."""
+    if kind == "sqlite":
+        return f"sqlite:///{directory}/fresh-{uuid.uuid4().hex[:8]}.db"
+    url = postgres_url()
+    if not url:
+        unavailable("no PostgreSQL: set TEST_POSTGRES_URL=postgresql+psycopg://user:pass@host/db")
+    try:
+        return _create_database(url, None)
+    except Exception as exc:  # noqa: BLE001 - any connection failure means "cannot run"
+        unavailable(f"PostgreSQL at TEST_POSTGRES_URL is not reachable: {exc.__class__.__name__}")
+
+
+@pytest.fixture(params=BACKENDS)
+def fresh_app(request, tmp_path, smtp_sink):
+    """An app on an empty database, for the migration tests themselves."""
+    url = new_database(request.param, tmp_path)
+    app = make_app(url, smtp_sink, MAIL_DELIVER_ON_COMMIT=False)
+    with app.app_context():
+        yield app
+        db.session.remove()
+        db.engine.dispose()
+    _drop_database(url)
+
+
+@pytest.fixture
+def migrated_app(fresh_app):
+    upgrade()
+    return fresh_app
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def migrated_database(request, tmp_path_factory, smtp_sink):
+    """One database per backend built by the migrations, shared by the integrity tests."""
+    url = new_database(request.param, tmp_path_factory.mktemp("migrations"))
+    app = make_app(url, smtp_sink)
+    with app.app_context():
+        upgrade()
+        db.engine.dispose()
+    yield url
+    _drop_database(url)
+
+
+@pytest.fixture
+def constrained_app(migrated_database, smtp_sink):
+    app = make_app(migrated_database, smtp_sink, MAIL_DELIVER_ON_COMMIT=False)
+    with app.app_context():
+        yield app
+        db.session.remove()
+        with db.engine.begin() as conn:
+            for table in reversed(db.metadata.sorted_tables):
+                conn.execute(table.delete())
+        db.engine.dispose()
+
+
+def head_revision() -> str:
+    config = current_app.extensions["migrate"].migrate.get_config()
+    return ScriptDirectory.from_config(config).get_current_head()
+
+
+def tables() -> set[str]:
+    return set(inspect(db.engine).get_table_names())
+
+
+def current_revision() -> str | None:
+    with db.engine.connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision()
+
+
+class TestUpgrade:
+    def test_upgrade_from_empty_builds_every_table_at_head(self, fresh_app):
+        assert tables() == set()
+        upgrade()
+        assert TABLES <= tables()
+        assert current_revision() == head_revision()
+
+    @pytest.mark.filterwarnings("ignore:.*expression-based index")
+    def test_migrated_schema_matches_the_models(self, migrated_app):
+        with db.engine.connect() as conn:
+            context = MigrationContext.configure(conn, opts={"compare_type": True})
+            diff = compare_metadata(context, db.metadata)
+        assert diff == []
+
+    def test_downgrade_to_empty_then_upgrade_again(self, migrated_app):
+        downgrade(revision="base")
+        assert tables() & TABLES == set()
+        assert current_revision() is None
+        upgrade()
+        assert TABLES <= tables()
+        assert current_revision() == head_revision()
+
+    def test_upgrade_twice_is_a_no_op(self, migrated_app):
+        upgrade()
+        assert current_revision() == head_revision()
+
+
+# --- integrity held by the database ------------------------------------------------------------
+
+@pytest.fixture
+def org(constrained_app):
+    org = Organization(slug="acme", name="Acme", embed_origins=[], features={})
+    db.session.add(org)
+    db.session.commit()
+    return org
+
+
+def customer(org, external_id=None) -> Customer:
+    row = Customer(organization_id=org.id, type=CustomerType.TEAM, name="Globex",
+                   external_id=external_id, customer_metadata={})
+    db.session.add(row)
+    db.session.commit()
+    return row
+
+
+def add_member(team, email, role=Role.MEMBER, external_id=None) -> Member:
+    row = Member(customer_id=team.id, email=email, role=role, external_id=external_id)
+    db.session.add(row)
+    db.session.flush()
+    return row
+
+
+def rejected(work) -> None:
+    """`work` must be refused by the database itself."""
+    with pytest.raises(IntegrityError):
+        work()
+        db.session.flush()
+    db.session.rollback()
+
+
+class TestOneLiveOwner:
+    def test_a_second_live_owner_is_rejected(self, org):
+        team = customer(org)
+        add_member(team, "olivia@example.com", Role.OWNER)
+        db.session.commit()
+        rejected(lambda: add_member(team, "ben@example.com", Role.OWNER))
+
+    def test_promoting_a_second_member_to_owner_is_rejected(self, org):
+        team = customer(org)
+        add_member(team, "olivia@example.com", Role.OWNER)
+        ben = add_member(team, "ben@example.com", Role.BILLING_MANAGER)
+        db.session.commit()
+
+        def promote():
+            ben.role = Role.OWNER
+
+        rejected(promote)
+
+    def test_a_new_owner_is_allowed_once_the_old_one_is_soft_deleted(self, org):
+        team = customer(org)
+        old = add_member(team, "olivia@example.com", Role.OWNER)
+        old.deleted_at = utcnow()
+        db.session.commit()
+        add_member(team, "ben@example.com", Role.OWNER)
+        db.session.commit()
+
+    def test_each_customer_has_its_own_owner(self, org):
+        add_member(customer(org), "olivia@example.com", Role.OWNER)
+        add_member(customer(org), "peter@example.com", Role.OWNER)
+        db.session.commit()
+
+
+class TestMemberEmail:
+    def test_same_live_email_in_another_case_is_rejected(self, org):
+        team = customer(org)
+        add_member(team, "maya@example.com")
+        db.session.commit()
+        rejected(lambda: add_member(team, "Maya@Example.COM"))
+
+    def test_same_email_is_rejected_with_a_raw_insert(self, org):
+        team = customer(org)
+        add_member(team, "maya@example.com")
+        db.session.commit()
+
+        def insert():
+            db.session.execute(insert_into(Member).values(
+                id=uuid.uuid4(), customer_id=team.id, email="MAYA@example.com", role="member",
+                created_at=utcnow()))
+
+        rejected(insert)
+
+    def test_same_email_is_allowed_again_once_the_first_member_is_soft_deleted(self, org):
+        team = customer(org)
+        first = add_member(team, "maya@example.com")
+        first.deleted_at = utcnow()
+        db.session.commit()
+        add_member(team, "Maya@example.com")
+        db.session.commit()
+        assert db.session.query(Member).filter(Member.customer_id == team.id).count() == 2
+
+    def test_same_email_in_another_customer_is_allowed(self, org):
+        add_member(customer(org), "maya@example.com")
+        add_member(customer(org), "maya@example.com")
+        db.session.commit()
+
+
+class TestExternalIds:
+    def test_duplicate_member_external_id_in_one_customer_is_rejected(self, org):
+        team = customer(org)
+        add_member(team, "maya@example.com", external_id="u-1")
+        db.session.commit()
+        rejected(lambda: add_member(team, "sam@example.com", external_id="u-1"))
+
+    def test_member_external_id_may_repeat_across_customers(self, org):
+        add_member(customer(org), "maya@example.com", external_id="u-1")
+        add_member(customer(org), "sam@example.com", external_id="u-1")
+        db.session.commit()
+
+    def test_members_without_external_id_do_not_clash(self, org):
+        team = customer(org)
+        add_member(team, "maya@example.com")
+        add_member(team, "sam@example.com")
+        db.session.commit()
+
+    def test_duplicate_customer_external_id_in_one_organization_is_rejected(self, org):
+        customer(org, external_id="globex")
+        rejected(lambda: customer(org, external_id="globex"))
+
+    def test_customer_external_id_may_repeat_across_organizations(self, org):
+        other = Organization(slug="umbrella", name="Umbrella", embed_origins=[], features={})
+        db.session.add(other)
+        db.session.commit()
+        customer(org, external_id="globex")
+        customer(other, external_id="globex")
+        customer(org)
+        customer(org)
+
+
+class TestForeignKeys:
+    def test_member_of_a_missing_customer_is_rejected(self, org):
+        rejected(lambda: add_member(type("Missing", (), {"id": uuid.uuid4()})(), "maya@example.com"))
+
+    def test_customer_of_a_missing_organization_is_rejected(self, org):
+        def insert():
+            db.session.add(Customer(organization_id=uuid.uuid4(), type=CustomerType.TEAM,
+                                    name="Ghost", customer_metadata={}))
+
+        rejected(insert)
+
+    def test_deleting_a_customer_with_members_is_rejected(self, org):
+        team = customer(org)
+        add_member(team, "maya@example.com")
+        db.session.commit()
+        rejected(lambda: db.session.execute(text("DELETE FROM customers")))
+
+    def test_unknown_role_is_rejected_by_the_database(self, org):
+        add_member(customer(org), "maya@example.com")
+        db.session.commit()
+        rejected(lambda: db.session.execute(text("UPDATE members SET role = 'admin'")))
