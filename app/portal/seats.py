@@ -8,6 +8,7 @@ from __future__ import annotations
 import math
 
 from flask import current_app, flash, g, url_for
+from jinja2_fragments.flask import render_block
 
 from ..auth.session import member_required
 from ..errors import PortalError
@@ -85,12 +86,15 @@ def _base_url() -> str:
     return current_app.config["BASE_URL"]
 
 
-def _done(block: str, message: str, *, changed: bool, **context):
-    """After a change: 303 back to the page, or the changed block plus a toast for htmx."""
+def _done(block: str, message: str, *, changed: bool, also: str | None = None, **context):
+    """After a change: 303 back to the page, or for htmx the changed block plus a toast (and
+    the block `also`, swapped out of band)."""
     if not is_htmx():
         return redirect_to(url_for("portal.seats"), message)
     flash(message, "success")
     response = render(PAGE, block, **context)
+    if also:
+        response.set_data(response.get_data() + render_block(PAGE, also, oob=True, **context).encode())
     if changed:
         response.headers["HX-Trigger"] = SEATS_CHANGED
     return response
@@ -135,7 +139,7 @@ def assign_seat(subscription_id):
         else:
             db.session.commit()
             return _done("seat_table", f"Invitation sent to {seat.email}.", changed=True,
-                         **_with_list(subscription))
+                         also="assign_form", **_with_list(subscription))
     response = render(PAGE, "assign_form", status=422,
                       **_with_list(subscription, forms={subscription.id: form}))
     if is_htmx():

@@ -153,6 +153,9 @@ class TestAssign:
         assert body.startswith(f'<div id="seat-table-{sub.id}"') and "new@example.com" in body
         assert "<html" not in body and "Invitation sent to new@example.com." in body  # toast, OOB
         assert 'hx-swap-oob="beforeend"' in body
+        # A fresh, empty assign form travels out of band.
+        assert f'<div id="assign-{sub.id}" class="assign" hx-swap-oob="outerHTML"' in body
+        assert 'value="new@example.com"' not in body
 
     def test_bad_email_is_422_with_the_form_retargeted(self, owner, session, team, sub):
         response = post(owner, self.url(sub), {"email": "not-an-email"}, htmx=True)
@@ -214,13 +217,17 @@ class TestFragments:
         assert body.startswith(f'<p id="seat-counter-{sub.id}"')
         assert 'hx-trigger="seats-changed from:body"' in body and "1 of 2 seats used · 1 pending" in body
 
-    def test_assign_form_refreshes_itself_and_knows_when_full(self, owner, session, team, sub):
+    def test_a_full_assign_form_refreshes_itself_on_seats_changed(self, owner, session, team, sub):
+        """Only when disabled: an enabled form may hold what someone is typing."""
         url = f"/acme/seats/subscriptions/{sub.id}/assign"
-        assert "disabled" not in text(owner.get(url, headers=HX)).split("<fieldset")[1].split(">")[0]
+        body = text(owner.get(url, headers=HX))
+        assert "disabled" not in body.split("<fieldset")[1].split(">")[0]
+        assert "seats-changed" not in body
         give(session, team, sub, "a@example.com")
         give(session, team, sub, "b@example.com")
         body = text(owner.get(url, headers=HX))
         assert 'hx-trigger="seats-changed from:body"' in body and "All 2 seats are in use" in body
+        assert 'class="assign-row" disabled' in body
 
     def test_without_htmx_a_fragment_url_shows_the_whole_page(self, owner, sub):
         response = owner.get(f"/acme/seats/subscriptions/{sub.id}/counter")
