@@ -8,12 +8,12 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 from flask_migrate import upgrade
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from .extensions import db
-from .models import Customer, Member, Organization, Role, Seat, SeatStatus, utcnow
-from .security import hash_token, new_token
-from .services import organizations, signin
+from .models import Customer, Member, Organization, OutboxEmail, Role, utcnow
+from .services import organizations, seats, signin
+from .services.activity import Actor
 
 DEMO_SLUG = "acme"
 TEAM = [
@@ -44,27 +44,7 @@ def seed(session) -> Organization:
         members[email] = member
     session.flush()
     subscription = organizations.set_seat_count(session, globex, 10, product_name="Acme Pro")
-    now = utcnow()
-
-    def seat(email, status, *, expires_in_days=7, sent_days_ago=0):
-        row = Seat(subscription_id=subscription.id, email=email, status=status,
-                   member_id=members[email].id if email in members else None)
-        if status is SeatStatus.PENDING:
-            row.invitation_token_hash = hash_token(new_token())
-            row.invitation_expires_at = now + timedelta(days=expires_in_days)
-            row.invitation_sent_at = now - timedelta(days=sent_days_ago)
-        elif status is SeatStatus.CLAIMED:
-            row.claimed_at = now - timedelta(days=3)
-        else:
-            row.revoked_at = now - timedelta(days=1)
-        session.add(row)
-
-    for email in ("olivia@globex.example", "maya@globex.example", "sam@globex.example",
-                  "priya@globex.example"):
-        seat(email, SeatStatus.CLAIMED)
-    seat("tom@globex.example", SeatStatus.PENDING, expires_in_days=3, sent_days_ago=4)
-    seat("contractor@globex.example", SeatStatus.PENDING, expires_in_days=-1, sent_days_ago=8)
-    seat(None, SeatStatus.REVOKED)
+    _seed_seats(session, subscription, members)
 
     initech = organizations.create_team(
         session, org, name="Initech", owner_email="peter@initech.example", owner_name="Peter Gibbons",
@@ -76,6 +56,33 @@ def seed(session) -> Organization:
     organizations.set_seat_count(session, initech, 5, product_name="Acme Pro")
     session.flush()
     return org
+
+
+def _seed_seats(session, subscription, members) -> None:
+    """Seats in every state, given out through the seats service as the owner would.
+
+    Claimed seats use the API's immediate claim (no email). Tom's invitation is emailed (printed
+    in the terminal when SMTP_URL is unset: a working claim link to try). The contractor's
+    invitation is then dated back so it shows as expired, and Ben's seat as revoked yesterday;
+    their emails are dropped from the outbox, as they would tell a different story."""
+    owner = Actor(member=members[TEAM[0][1]])
+    base_url = current_app.config["BASE_URL"]
+    now = utcnow()
+
+    def give(email, **kwargs):
+        return seats.assign_seat(session, owner, subscription, email=email, base_url=base_url,
+                                 **kwargs)
+
+    for email in ("olivia@globex.example", "maya@globex.example", "sam@globex.example",
+                  "priya@globex.example"):
+        give(email, immediate_claim=True).claimed_at = now - timedelta(days=3)
+    give("tom@globex.example")
+    late = give("contractor@globex.example")
+    late.invitation_expires_at, late.invitation_sent_at = now - timedelta(days=1), now - timedelta(days=8)
+    seats.revoke_seat(session, owner, give("ben@globex.example")).revoked_at = now - timedelta(days=1)
+    session.execute(delete(OutboxEmail).where(
+        OutboxEmail.to_address.in_(["contractor@globex.example", "ben@globex.example"])))
+    session.flush()
 
 
 @click.command("demo")
