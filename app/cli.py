@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import DataError, IntegrityError, SQLAlchemyError
 
 from .errors import PortalError
 from .extensions import db
@@ -27,6 +27,10 @@ def _run(work):
     except PortalError as exc:
         db.session.rollback()
         raise click.ClickException(exc.message) from None
+    except (DataError, IntegrityError) as exc:  # the input broke a database limit
+        db.session.rollback()
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else exc.__class__.__name__
+        raise click.ClickException(f"The database refused this: {reason}") from None
     except SQLAlchemyError as exc:
         db.session.rollback()
         raise click.ClickException(
