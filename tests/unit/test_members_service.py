@@ -506,3 +506,41 @@ class TestFillSynthetic:
         assert missing.exit_code != 0 and "No customer with id" in missing.output
         zero = runner.invoke(args=["team", "fill", str(team.id), "--count", "0"])
         assert zero.exit_code != 0 and "--count" in zero.output
+
+
+class TestAllowedActions:
+    """What the page offers; each offer matches a rule the mutations enforce."""
+
+    def test_owner_on_others(self, team):
+        olivia = member(team, "olivia@example.com")
+        assert members.allowed_actions(olivia, member(team, "maya@example.com")) == \
+            {"edit_name", "edit_role", "remove", "make_owner"}
+
+    def test_nobody_changes_their_own_role_or_removes_themselves(self, team):
+        for email in ("olivia@example.com", "ben@example.com"):
+            me = member(team, email)
+            assert members.allowed_actions(me, me) == {"edit_name"}
+
+    def test_billing_manager_is_never_offered_make_owner_nor_touches_the_owner(self, team):
+        ben = member(team, "ben@example.com")
+        assert members.allowed_actions(ben, member(team, "maya@example.com")) == {"edit_name", "edit_role", "remove"}
+        assert members.allowed_actions(ben, member(team, "olivia@example.com")) == {"edit_name"}
+
+    def test_plain_members_and_other_teams_get_nothing(self, team, other_team):
+        assert members.allowed_actions(member(team, "maya@example.com"), member(team, "sam@example.com")) == set()
+        assert members.allowed_actions(member(team, "olivia@example.com"), member(other_team, "yan@other.example")) == set()
+
+
+class TestFindLiveMember:
+    def test_any_case_and_live_rows_only(self, session, team):
+        assert members.find_live_member(session, team, "SAM@EXAMPLE.COM").email == "sam@example.com"
+        members.remove_member(session, as_(team, "olivia@example.com"), team, member(team, "sam@example.com").id)
+        assert members.find_live_member(session, team, "sam@example.com") is None
+
+
+class TestParseRole:
+    def test_known_and_unknown(self):
+        assert members.parse_role("billing_manager") is Role.BILLING_MANAGER
+        with pytest.raises(RuleViolation) as exc:
+            members.parse_role("admin")
+        assert exc.value.field == "role" and exc.value.status == 422
