@@ -2,9 +2,12 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 DEV_SECRET_KEY = "dev-only-insecure-secret-key"
+ENVIRONMENTS = ("development", "production")
+SMTP_URL_RE = re.compile(r"^smtps?://[^/?#]+")
 
 
 class ConfigError(RuntimeError):
@@ -29,8 +32,15 @@ def _int(name: str, default: int) -> int:
 
 def from_env(instance_path: str) -> dict:
     """Build the Flask config mapping from the process environment."""
-    env = os.environ.get("PORTAL_ENV", "development").strip().lower()
+    env = os.environ.get("PORTAL_ENV", "development").strip().lower() or "development"
+    if env not in ENVIRONMENTS:
+        # A typo such as "prod" must not quietly run with the development key and cookies.
+        raise ConfigError(f"PORTAL_ENV must be one of {', '.join(ENVIRONMENTS)}, got {env!r}")
     production = env == "production"
+    smtp_url = os.environ.get("SMTP_URL") or None
+    if smtp_url and not SMTP_URL_RE.match(smtp_url):
+        raise ConfigError("SMTP_URL must look like smtp://host:port, smtps://host:port or "
+                          "smtp://user:password@host:port?starttls=1")
     secret = os.environ.get("SECRET_KEY", "")
     if production and (not secret or secret == DEV_SECRET_KEY or len(secret) < 16):
         raise ConfigError(
@@ -47,7 +57,7 @@ def from_env(instance_path: str) -> dict:
             os.environ.get("DATABASE_URL") or default_db
         ),
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
-        "SMTP_URL": os.environ.get("SMTP_URL") or None,
+        "SMTP_URL": smtp_url,
         "SMTP_TIMEOUT": _int("SMTP_TIMEOUT", 10),
         "MAIL_FROM": os.environ.get("MAIL_FROM", "Team Portal <portal@localhost>"),
         "BASE_URL": os.environ.get("BASE_URL", "http://127.0.0.1:5000").rstrip("/"),
