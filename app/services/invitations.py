@@ -104,6 +104,15 @@ def new_member(session: Session, actor: Actor, customer: Customer, email: str) -
 
 # --- claiming ----------------------------------------------------------------------------------
 
+def _reachable(seat: Seat | None, organization) -> Seat | None:
+    """The seat, unless its team is gone or it belongs to another organization than the URL's."""
+    if seat is None or seat.subscription.customer.deleted_at is not None:
+        return None
+    if organization is not None and seat.subscription.customer.organization_id != organization.id:
+        return None
+    return seat
+
+
 def _dead_link(session: Session, token: str, organization) -> InvalidInvitation:
     """Why a token that matches no live invitation does not work."""
     head, dot, _ = token.partition(".")
@@ -113,9 +122,7 @@ def _dead_link(session: Session, token: str, organization) -> InvalidInvitation:
             seat = session.get(Seat, uuid.UUID(hex=head), populate_existing=True)
         except ValueError:
             seat = None
-    if seat is not None and organization is not None \
-            and seat.subscription.customer.organization_id != organization.id:
-        seat = None
+    seat = _reachable(seat, organization)
     if seat is None:
         return InvalidInvitation("This invitation link is not valid. Check that you opened the whole "
                                  "link, or ask your team to invite you again.", reason="unknown")
@@ -138,15 +145,14 @@ def _find_by_token(session: Session, token: str, *, organization=None, lock: boo
         if lock:
             query = query.with_for_update(of=Seat).execution_options(populate_existing=True)
         seat = session.scalar(query)
-    if seat is not None and organization is not None \
-            and seat.subscription.customer.organization_id != organization.id:
-        seat = None
+    seat = _reachable(seat, organization)
     if seat is None or seat.status is not SeatStatus.PENDING:
         raise _dead_link(session, token, organization)
-    if seat.invitation_expires_at is None or seat.invitation_expires_at <= utcnow():
-        raise InvalidInvitation(
-            f"This invitation link expired on {seat.invitation_expires_at:%-d %b %Y}.",
-            reason="expired", seat=seat, can_request_new_link=True)
+    expires = seat.invitation_expires_at
+    if expires is None or expires <= utcnow():
+        when = f" on {expires:%-d %b %Y}" if expires else ""
+        raise InvalidInvitation(f"This invitation link expired{when}.", reason="expired", seat=seat,
+                                can_request_new_link=True)
     return seat
 
 

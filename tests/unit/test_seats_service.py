@@ -468,6 +468,15 @@ class TestClaimInfo:
         assert exc.value.reason == "unknown"
 
 
+    def test_a_link_of_a_deleted_team_is_unknown(self, session, team, sub):
+        _, token = assign(session, team, sub, "a@example.com")
+        team.deleted_at = utcnow()
+        session.commit()
+        with pytest.raises(InvalidInvitation) as exc:
+            seats.claim_info(session, token)
+        assert exc.value.reason == "unknown"
+
+
 class TestClaimSeat:
     def test_claims_the_seat_and_returns_the_member(self, session, team, sub):
         seat, token = assign(session, team, sub, "a@example.com")

@@ -339,3 +339,19 @@ class TestRevoke:
         seat, _ = give(session, team, sub, "a@example.com")
         assert owner.post(f"/acme/seats/{seat.id}/revoke", headers=HX).status_code == 400
         assert fresh(session, seat.id).status is SeatStatus.PENDING
+
+
+class TestDemo:
+    def test_the_demo_shows_seats_in_every_state(self, app, client, session, mailbox):
+        from app.demo import seed
+        from app.models import Customer
+
+        seed(session)
+        session.commit()
+        globex = session.scalars(select(Customer).where(Customer.external_id == "globex")).one()
+        body = text(signed_in(client, globex, "olivia@globex.example").get(PAGE))
+        assert "6 of 10 seats used · 2 pending" in body
+        for state in (">Claimed<", ">Pending<", ">Revoked<", "Expired</span>", "Expires in 7 days"):
+            assert state in body
+        # Only the still-valid invitation was emailed.
+        assert mailbox.wait_for("tom@globex.example") and mailbox.to("contractor@globex.example") == []
