@@ -160,3 +160,25 @@ def test_session_end_inside_the_frame_tells_the_host(embedded_app, live_server, 
     frame.get_by_role("heading", name="Your session has ended").wait_for()
     assert frame.get_by_label("Email address").count() == 0, "no sign-in form trapped in the frame"
     page.wait_for_function("window.portalMessages.some(m => m.data.type === 'session.expired')")
+
+
+def test_member_added_inside_the_frame_is_announced_to_the_host(embedded_app, live_server, host, page):
+    org = make_org("acme", "Acme Analytics")
+    organizations.set_embed_origins(db.session, org, [host.origin])
+    db.session.commit()
+    team = make_team(org, name="Globex", owner="olivia@example.com")
+    host.src = mint_portal_url(live_server, org, team)
+    page.goto(host.origin)
+    frame = frame_of(page)
+    frame.get_by_role("heading", name="Globex").wait_for()
+    before = page.evaluate("document.getElementById('portal').getBoundingClientRect().height")
+
+    frame.get_by_label("Email", exact=True).fill("newbie@example.com")
+    frame.get_by_role("button", name="Add member").click()
+    frame.get_by_role("cell", name="newbie@example.com", exact=True).wait_for()
+
+    page.wait_for_function("window.portalMessages.some(m => m.data.type === 'member.added')")
+    added = [m for m in page.evaluate("window.portalMessages") if m["data"]["type"] == "member.added"]
+    assert added[0]["origin"] == live_server.url and added[0]["data"]["source"] == "team-portal"
+    assert member(team, "newbie@example.com").role is Role.MEMBER
+    page.wait_for_function(f"document.getElementById('portal').getBoundingClientRect().height > {before}")
