@@ -5,6 +5,8 @@ import os
 import re
 from pathlib import Path
 
+from limits import parse_many
+
 DEV_SECRET_KEY = "dev-only-insecure-secret-key"
 ENVIRONMENTS = ("development", "production")
 SMTP_URL_RE = re.compile(r"^smtps?://[^/?#]+")
@@ -41,6 +43,13 @@ def from_env(instance_path: str) -> dict:
     if smtp_url and not SMTP_URL_RE.match(smtp_url):
         raise ConfigError("SMTP_URL must look like smtp://host:port, smtps://host:port or "
                           "smtp://user:password@host:port?starttls=1")
+    client_limit = os.environ.get("SIGNIN_CLIENT_LIMIT", "20 per 10 minutes")
+    try:
+        parse_many(client_limit)
+    except ValueError:  # Flask-Limiter would log it and quietly apply no limit at all
+        raise ConfigError(
+            f"SIGNIN_CLIENT_LIMIT must look like '20 per 10 minutes', got {client_limit!r}"
+        ) from None
     secret = os.environ.get("SECRET_KEY", "")
     if production and (not secret or secret == DEV_SECRET_KEY or len(secret) < 16):
         raise ConfigError(
@@ -71,7 +80,7 @@ def from_env(instance_path: str) -> dict:
         "SIGNIN_TOKEN_MINUTES": 15,
         "SIGNIN_MAX_PER_EMAIL": _int("SIGNIN_MAX_PER_EMAIL", 5),
         "SIGNIN_WINDOW_MINUTES": 15,
-        "SIGNIN_CLIENT_LIMIT": os.environ.get("SIGNIN_CLIENT_LIMIT", "20 per 10 minutes"),
+        "SIGNIN_CLIENT_LIMIT": client_limit,
         "INVITATION_DAYS": _int("INVITATION_DAYS", 7),
         "RESEND_COOLDOWN_SECONDS": _int("RESEND_COOLDOWN_SECONDS", 60),
         "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),

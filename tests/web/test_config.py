@@ -16,7 +16,7 @@ from tests.support.clients import isolated_client
 ROOT = Path(__file__).resolve().parents[2]
 GOOD_SECRET = "c0ffee" * 8
 PORTAL_VARIABLES = ("PORTAL_ENV", "SECRET_KEY", "SMTP_URL", "SESSION_COOKIE_SECURE", "DATABASE_URL",
-                    "BASE_URL", "PORTAL_SESSION_HOURS")
+                    "BASE_URL", "PORTAL_SESSION_HOURS", "SIGNIN_CLIENT_LIMIT")
 
 
 def start(tmp_path, **env_vars) -> subprocess.CompletedProcess:
@@ -82,6 +82,11 @@ class TestOtherSettings:
         result = start(tmp_path, SMTP_URL="mailer.internal:25")
         refused(result, "SMTP_URL must look like smtp://host:port")
         assert "mailer.internal" not in result.stderr
+
+    def test_a_client_limit_that_cannot_be_read_is_refused(self, tmp_path):
+        # Flask-Limiter would only log it and then limit nothing.
+        refused(start(tmp_path, SIGNIN_CLIENT_LIMIT="20 per fortnight"),
+                "SIGNIN_CLIENT_LIMIT must look like '20 per 10 minutes', got '20 per fortnight'")
 
     def test_postgres_urls_use_psycopg_3(self, monkeypatch, tmp_path):
         from app.config import from_env
