@@ -98,13 +98,20 @@ def demo_command(host: str, port: int, no_serve: bool):
     upgrade()
     org = seed(db.session)
     db.session.commit()
+    globex = db.session.scalar(
+        select(Customer).where(Customer.organization_id == org.id, Customer.external_id == "globex")
+    )
+    if globex is None:
+        raise click.ClickException(
+            f"This database already has an organization {DEMO_SLUG!r} without the demo team. "
+            "Point DATABASE_URL at another database for the demo."
+        )
     base = app.config["BASE_URL"]
     links = []
     for label, email in (("owner", TEAM[0][1]), ("billing manager", TEAM[1][1])):
         token, _code = signin.issue_link(db.session, org, email)
         links.append((label, email, signin.link_url(base, org, token)))
     db.session.commit()
-    globex = db.session.scalar(select(Customer).where(Customer.external_id == "globex"))
 
     click.echo("")
     click.echo(f"Team Portal demo: organization {org.name!r}, team {globex.name!r}.")

@@ -285,6 +285,13 @@ class TestDemo:
         assert isolated_client(app).get(first[0]).status_code == 410
 
 
+    def test_an_existing_organization_with_the_demo_slug_is_a_clear_error(self, cli, session):
+        assert_ok(cli("org", "create", "acme", "--name", "Our own Acme"))
+        result = cli("demo", "--no-serve")
+        assert_clear_error(result, "This database already has an organization 'acme' without the demo team.")
+        assert "token=" not in result.stdout
+
+
 COMMANDS = [
     ["org"], ["org", "create"], ["token"], ["token", "create"], ["team"], ["team", "create"],
     ["seats"], ["seats", "set"], ["mail"], ["mail", "deliver"], ["demo"], ["db", "upgrade"],
