@@ -28,7 +28,10 @@ def _email_field(**kw) -> Any:
 
 
 def _name_field() -> Any:
-    return Field(None, json_schema_extra={"maxLength": NAME_MAX})
+    # The limit is the members service's rule (checked after trimming), so it is described here
+    # rather than enforced a second time.
+    return Field(None, description=f"At most {NAME_MAX} characters (after trimming spaces); "
+                                   "`\"\"` clears it.")
 
 
 def _external_id_field(description: str) -> Any:
