@@ -20,6 +20,7 @@ from sqlalchemy.engine import make_url
 
 from app import create_app
 from app.extensions import db, limiter
+from tests.support.clients import IsolatedClient
 from tests.support.smtp import SmtpSink
 
 CI = os.environ.get("CI", "").lower() == "true"
@@ -91,7 +92,10 @@ def make_app(database_url: str, smtp_sink: SmtpSink, **overrides):
         "RATELIMIT_STORAGE_URI": "memory://",
     }
     config.update(overrides)
-    return create_app(config)
+    app = create_app(config)
+    # Each test request gets its own context, `g` and database session, as in production.
+    app.test_client_class = IsolatedClient
+    return app
 
 
 @pytest.fixture(scope="session")

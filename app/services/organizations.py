@@ -53,8 +53,8 @@ def create_organization(session: Session, slug: str, name: str) -> Organization:
             f"{slug!r} is not a usable slug: use 1-64 lower-case letters, digits and dashes.",
             field="slug",
         )
-    if not (name or "").strip():
-        raise PortalError("The organization needs a name.", field="name")
+    if not (name or "").strip() or len(name.strip()) > 256:
+        raise PortalError("The organization needs a name of at most 256 characters.", field="name")
     if session.scalar(select(Organization.id).where(Organization.slug == slug)):
         raise PortalError(f"An organization with the slug {slug!r} already exists.", field="slug")
     org = Organization(slug=slug, name=name.strip(), embed_origins=[], features={"seats": True})
