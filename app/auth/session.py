@@ -50,7 +50,13 @@ def install(app) -> None:
         target = url_for("auth.login", org_slug=org.slug)
         if request.method == "GET" and not request.headers.get("HX-Request"):
             target = url_for("auth.login", org_slug=org.slug, next=request.full_path.rstrip("?"))
-        return redirect_to(target, "Your session has ended. Sign in to continue.", "info")
+        if current_user.is_authenticated:
+            message = f"Sign in to {org.name} to continue."
+        elif session.get("_user_id"):
+            message = "Your session has ended. Sign in to continue."
+        else:
+            message = "Sign in to continue."
+        return redirect_to(target, message, "info")
 
 
 def adopt_session(row: PortalSession, token: str) -> None:

@@ -364,6 +364,7 @@ class TestSessions:
         response = client.get("/acme/me")
         assert response.status_code == 303
         assert response.headers["Location"].startswith(LOGIN)
+        assert "Your session has ended. Sign in to continue." in body(client.get(LOGIN))
 
     def test_session_for_one_organization_does_not_open_another(self, client, session, org, team):
         other = make_org("umbrella", "Umbrella")
@@ -372,7 +373,15 @@ class TestSessions:
         response = client.get("/umbrella/me")
         assert response.status_code == 303
         assert response.headers["Location"].startswith("/umbrella/login")
+        assert "Sign in to Umbrella to continue." in body(client.get("/umbrella/login"))
         assert client.get("/umbrella/team").status_code == 303
+        assert client.get("/acme/me").status_code == 200  # still signed in where it belongs
+
+    def test_first_visit_is_asked_to_sign_in_not_told_a_session_ended(self, client, org, team):
+        response = client.get("/acme/me", follow_redirects=True)
+        assert landed(response) == LOGIN
+        assert "Sign in to continue." in body(response)
+        assert "session has ended" not in body(response)
 
     def test_htmx_request_without_a_session_gets_hx_redirect_and_no_body(self, client, org, team):
         response = client.get("/acme/team", headers={"HX-Request": "true"})
