@@ -27,7 +27,8 @@ SECURITY_SCHEMES = {
     "organization_token": {
         "type": "http", "scheme": "bearer",
         "description": "Organization access token, `polar_oat_…` (mint one with "
-                       "`flask org token`). Each operation lists the scopes it accepts.",
+                       "`flask --app wsgi token create <org-slug>`). Each operation lists the "
+                       "scopes it accepts in `x-scopes`.",
     },
     "member_session": {
         "type": "http", "scheme": "bearer",

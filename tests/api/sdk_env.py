@@ -60,17 +60,23 @@ class SdkRunner:
         self.python = python
         self.tmp_dir = tmp_dir
 
-    def run(self, script: str, **inputs) -> dict:
-        """Run `script` with `inputs`; return what it printed as `RESULT {...}`."""
+    def run_code(self, code: str, env: dict[str, str]) -> str:
+        """Run `code` as a script with `env` added; it must exit 0. Returns its stdout."""
         path = self.tmp_dir / "sdk_script.py"
-        path.write_text(PRELUDE + textwrap.dedent(script))
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "VIRTUAL_ENV"))}
-        env["SDK_INPUT"] = json.dumps(inputs)
+        path.write_text(code)
+        full_env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "VIRTUAL_ENV"))}
+        full_env.update(env)
         result = subprocess.run([str(self.python), str(path)], capture_output=True, text=True,
-                                env=env, timeout=300)
+                                env=full_env, timeout=300)
         assert result.returncode == 0, (
             f"SDK script failed (exit {result.returncode}):\n{result.stdout[-3000:]}\n"
             f"{result.stderr[-5000:]}")
+        return result.stdout
+
+    def run(self, script: str, **inputs) -> dict:
+        """Run `script` with `inputs`; return what it printed as `RESULT {...}`."""
+        stdout = self.run_code(PRELUDE + textwrap.dedent(script), {"SDK_INPUT": json.dumps(inputs)})
+        result = type("Result", (), {"stdout": stdout})
         lines = [line for line in result.stdout.splitlines() if line.startswith("RESULT ")]
         assert lines, f"SDK script printed no RESULT:\n{result.stdout[-3000:]}"
         return json.loads(lines[-1][len("RESULT "):])
