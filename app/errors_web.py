@@ -3,12 +3,12 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, render_template, request
+from flask import Flask, make_response, render_template, request
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import HTTPException
 
-from .errors import PortalError
+from .errors import PortalError, RateLimited
 from .extensions import db
 from .web import is_htmx
 
@@ -20,6 +20,7 @@ TITLES = {
     403: "Not allowed",
     404: "Not found",
     405: "Not allowed",
+    409: "Changed meanwhile",
     410: "Link no longer valid",
     413: "Too large",
     422: "Check the form",
@@ -54,7 +55,10 @@ def register(app: Flask) -> None:
     def portal_error(exc: PortalError):
         if (api := _api(exc)) is not None:
             return api
-        return error_response(exc.status, exc.message)
+        response = make_response(error_response(exc.status, exc.message))
+        if isinstance(exc, RateLimited):
+            response.headers["Retry-After"] = str(exc.retry_after)
+        return response
 
     @app.errorhandler(CSRFError)
     def csrf_error(exc: CSRFError):

@@ -443,3 +443,33 @@ def test_sign_in_mail_is_redacted_after_delivery(client, session, org, team, mai
     assert "login/verify" in text_of(mailbox.wait_for("maya@example.com"))
     row = session.scalar(select(OutboxEmail))
     assert "login/verify" not in row.text_body
+
+
+class TestErrorPages:
+    """Domain errors raised anywhere in the HTML portal become one readable page or toast."""
+
+    @pytest.fixture
+    def raising(self, app, org):
+        from app.errors import RateLimited
+
+        def view(org_slug):
+            raise RateLimited("An invitation was just sent. You can resend it in 42 seconds.",
+                              retry_after=42)
+
+        app.add_url_rule("/<org_slug>/_test_rate_limited", "test_rate_limited", view)
+        return "/acme/_test_rate_limited"
+
+    def test_a_rate_limit_from_a_service_is_429_with_retry_after(self, client, raising):
+        response = client.get(raising)
+        assert response.status_code == 429
+        assert response.headers["Retry-After"] == "42"
+        assert "<h1>Too many requests</h1>" in body(response)
+        assert "You can resend it in 42 seconds." in body(response)
+
+    def test_for_htmx_it_is_a_toast_with_retry_after(self, client, raising):
+        response = client.get(raising, headers={"HX-Request": "true"})
+        assert response.status_code == 429
+        assert response.headers["Retry-After"] == "42"
+        assert response.headers["HX-Reswap"] == "none"
+        assert 'hx-swap-oob="beforeend"' in body(response)
+        assert "You can resend it in 42 seconds." in body(response)
