@@ -4,5 +4,9 @@ from ..tenancy import org_scoped
 
 bp = org_scoped(Blueprint("portal", __name__, url_prefix="/<org_slug>"))
 
-from . import routes  # noqa: E402,F401
-from . import claim, seats  # noqa: E402,F401
+from . import (  # noqa: F401
+    claim,
+    pages,
+    routes,
+    seats,
+)

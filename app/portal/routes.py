@@ -1,4 +1,4 @@
-"""The portal pages for a signed-in member: the team, the activity log, your own membership.
+"""The team page: list, search, add, edit, make owner and remove members.
 
 Thin views: parse, call one service, commit once, render a page or a named block."""
 from __future__ import annotations
@@ -13,7 +13,7 @@ from ..errors import PortalError, RuleViolation
 from ..errors_web import error_response
 from ..extensions import db
 from ..models import CustomerType, Role
-from ..services import activity, members, seats
+from ..services import members, seats
 from ..services.activity import Actor
 from ..web import is_htmx, redirect_to, render
 from . import bp
@@ -123,7 +123,9 @@ def home():
 def team():
     """The team table with search, role filter and pages; htmx asks for the table alone."""
     context = _team_context(_filters(request.args))
-    block = "member_table" if request.headers.get("HX-Target") == "member-table" else None
+    block = {"member-table": "member_table", "member-summary": "member_summary"}.get(
+        request.headers.get("HX-Target") or ""
+    )
     return render(TEAM, block, **context)
 
 
@@ -286,22 +288,3 @@ def remove_member(member_id):
     response.headers["HX-Trigger"] = "members-changed, seats-changed"
     response.headers.add("Vary", "HX-Request")
     return response
-
-
-@bp.get("/activity")
-@member_required
-def activity_log():
-    """Who did what, newest first; owners and billing managers only."""
-    page = activity.list_events(db.session, _actor(), g.member.customer,
-                                page=_int(request.args.get("page"), 1))
-    block = "event_list" if request.headers.get("HX-Target") == "event-list" else None
-    return render("portal/activity.html", block, page=page, changes=activity.changes,
-                  action_label=activity.action_label)
-
-
-@bp.get("/me")
-@member_required
-def me():
-    """Your own membership: team, role, seat. Read-only."""
-    status = seats.member_seat_status(db.session, [g.member.id]).get(g.member.id)
-    return render("portal/me.html", member=g.member, seat=status)

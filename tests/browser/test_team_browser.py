@@ -63,6 +63,7 @@ def test_owner_runs_the_team_without_a_page_reload(app, live_server, page, mailb
     assert "Billing manager" in new.inner_text()
     assert page.get_by_label("Email", exact=True).input_value() == ""
     assert page.locator("#toasts").get_by_text("Added Kim.").is_visible()
+    expect(page.locator("#member-summary")).to_contain_text("5 members")  # recounted in place
 
     # The same email in another case: pointed at the existing row, nothing added.
     page.get_by_label("Email", exact=True).fill("MAYA@example.com")
@@ -112,6 +113,7 @@ def test_owner_runs_the_team_without_a_page_reload(app, live_server, page, mailb
     row(page, "kim@example.com").wait_for(state="detached")
     assert dialogs[-1].startswith("Remove Kim from the team?")
     page.locator("#toasts").get_by_text(re.compile("Removed Kim")).wait_for()
+    expect(page.locator("#member-summary")).to_contain_text("4 members")
     assert page.evaluate("window.__samePage") is True
 
     # Read the activity.
