@@ -1,7 +1,7 @@
 """Polar's error JSON, for everything under /v1: one function turns any exception into it.
 
 Shapes (see shared/reference/wire-contract.md §3.9):
-  {"error": "<Name>", "detail": "<message>"}                      401, 403, 404, 405, 409, 413, 429…
+  {"error": "<Name>", "detail": "<message>"}           401, 403, 404, 405, 409, 413, 429…
   {"error": "PolarRequestValidationError",
    "detail": [{"loc": [...], "msg": "...", "type": "...", "input": ...}]}   422
 """
@@ -111,8 +111,8 @@ def api_error_response(exc: BaseException) -> Response:
         return json_response(400, {"error": "BadRequest", "detail": exc.description})
     if isinstance(exc, IntegrityError):
         log.warning("Integrity conflict in the API: %s", exc.orig)
-        return json_response(409, {"error": "Conflict",
-                                   "detail": "Someone else changed this at the same moment. Retry."})
+        return json_response(409, {"error": "Conflict", "detail": "Someone else changed this "
+                                                                  "at the same moment. Retry."})
     if isinstance(exc, DataError):
         # A value the database refuses (too long, out of range): bad input, not a server fault.
         log.warning("Data error in the API: %s", exc.orig)

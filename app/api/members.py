@@ -42,8 +42,8 @@ TAG = "members"
 
 def _list(customer: CustomerRow, query: MemberListQuery) -> dict:
     page = member_service.list_members(
-        db.session, g.actor, customer, role=Role(query.role) if query.role else None, page=query.page, limit=query.limit,
-        newest_first=query.newest_first,
+        db.session, g.actor, customer, role=Role(query.role) if query.role else None,
+        page=query.page, limit=query.limit, newest_first=query.newest_first,
     )
     return listing([Member.from_row(m) for m in page.items], page.total, query.limit)
 
@@ -113,7 +113,7 @@ def delete_member(path: CustomerMemberPath):
     _delete(customer_by_id(path.id), path.member_id)
 
 
-# --- /v1/customers/external/{external_id}/members ---------------------------------------------------
+# --- /v1/customers/external/{external_id}/members ------------------------------------------------
 
 @operation(bp, "GET", "/customers/external/<external_id>/members",
            "customers:members:list_external", tag=TAG,
@@ -164,9 +164,9 @@ def delete_member_external(path: ExternalMemberPath):
     _delete(customer, _by_external(customer, path.member_external_id).id)
 
 
-# --- the older /v1/members routes (seed documents, polar_sdk 0.32.0) ----------------------------------
+# --- the older /v1/members routes (seed documents, polar_sdk 0.32.0) -----------------------------
 
-LEGACY = "members (older routes)"
+LEGACY = {"tag": "members (older routes)", "deprecated": True}
 
 
 def _member_in_organization(member_id: uuid.UUID) -> MemberRow:
@@ -181,7 +181,7 @@ def _member_in_organization(member_id: uuid.UUID) -> MemberRow:
     return member
 
 
-@operation(bp, "GET", "/members", "members:list_members", also=("/members/",), tag=LEGACY,
+@operation(bp, "GET", "/members", "members:list_members", also=("/members/",), **LEGACY,
            summary="List members", auth=READ, query=LegacyMemberListQuery,
            response=ListResource[Member], errors=(403, 404))
 def legacy_list_members(query: LegacyMemberListQuery):
@@ -203,7 +203,7 @@ def legacy_list_members(query: LegacyMemberListQuery):
     return listing([Member.from_row(m) for m in rows], total, query.limit)
 
 
-@operation(bp, "POST", "/members", "members:create_member", also=("/members/",), tag=LEGACY,
+@operation(bp, "POST", "/members", "members:create_member", also=("/members/",), **LEGACY,
            summary="Create a member", auth=WRITE, body=MemberCreate, response=Member, status=201,
            errors=(403, 404))
 def legacy_create_member(body: MemberCreate):
@@ -211,14 +211,14 @@ def legacy_create_member(body: MemberCreate):
     return _create(customer_by_id(body.customer_id), body)
 
 
-@operation(bp, "GET", "/members/<id>", "members:get_member", tag=LEGACY, summary="Get a member",
+@operation(bp, "GET", "/members/<id>", "members:get_member", **LEGACY, summary="Get a member",
            auth=READ, path=IdPath, response=Member, errors=(404,))
 def legacy_get_member(path: IdPath):
     """Scopes: `members:read` `members:write`."""
     return Member.from_row(_member_in_organization(path.id))
 
 
-@operation(bp, "PATCH", "/members/<id>", "members:update_member", tag=LEGACY,
+@operation(bp, "PATCH", "/members/<id>", "members:update_member", **LEGACY,
            summary="Update a member", auth=WRITE, path=IdPath, body=MemberUpdate, response=Member,
            errors=(403, 404))
 def legacy_update_member(path: IdPath, body: MemberUpdate):
@@ -227,7 +227,7 @@ def legacy_update_member(path: IdPath, body: MemberUpdate):
     return _update(member.customer, member.id, body)
 
 
-@operation(bp, "DELETE", "/members/<id>", "members:delete_member", tag=LEGACY,
+@operation(bp, "DELETE", "/members/<id>", "members:delete_member", **LEGACY,
            summary="Delete a member", auth=WRITE, path=IdPath, status=204, errors=(403, 404))
 def legacy_delete_member(path: IdPath):
     """Scope: `members:write`."""
@@ -235,13 +235,14 @@ def legacy_delete_member(path: IdPath):
     _delete(member.customer, member.id)
 
 
-def _legacy_external(path: ExternalIdPath, query: CustomerSelector) -> tuple[CustomerRow, MemberRow]:
+def _legacy_external(path: ExternalIdPath,
+                     query: CustomerSelector) -> tuple[CustomerRow, MemberRow]:
     customer = customer_from(query.customer_id, query.external_customer_id)
     return customer, _by_external(customer, path.external_id)
 
 
 @operation(bp, "GET", "/members/external/<external_id>", "members:get_member_by_external_id",
-           tag=LEGACY, summary="Get a member by external id", auth=READ, path=ExternalIdPath,
+           **LEGACY, summary="Get a member by external id", auth=READ, path=ExternalIdPath,
            query=CustomerSelector, response=Member, errors=(404,))
 def legacy_get_member_external(path: ExternalIdPath, query: CustomerSelector):
     """Exactly one of `customer_id` or `external_customer_id`. Scopes: `members:read`
@@ -250,7 +251,7 @@ def legacy_get_member_external(path: ExternalIdPath, query: CustomerSelector):
 
 
 @operation(bp, "PATCH", "/members/external/<external_id>", "members:update_member_by_external_id",
-           tag=LEGACY, summary="Update a member by external id", auth=WRITE, path=ExternalIdPath,
+           **LEGACY, summary="Update a member by external id", auth=WRITE, path=ExternalIdPath,
            query=CustomerSelector, body=MemberUpdate, response=Member, errors=(403, 404))
 def legacy_update_member_external(path: ExternalIdPath, query: CustomerSelector,
                                   body: MemberUpdate):
@@ -260,7 +261,7 @@ def legacy_update_member_external(path: ExternalIdPath, query: CustomerSelector,
 
 
 @operation(bp, "DELETE", "/members/external/<external_id>", "members:delete_member_by_external_id",
-           tag=LEGACY, summary="Delete a member by external id", auth=WRITE, path=ExternalIdPath,
+           **LEGACY, summary="Delete a member by external id", auth=WRITE, path=ExternalIdPath,
            query=CustomerSelector, status=204, errors=(403, 404))
 def legacy_delete_member_external(path: ExternalIdPath, query: CustomerSelector):
     """Exactly one of `customer_id` or `external_customer_id`. Scope: `members:write`."""

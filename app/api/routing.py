@@ -156,9 +156,10 @@ def operation(
 
         for decorator in decorators:
             endpoint = decorator(endpoint)
+        name = operation_id.replace(":", "_").replace("-", "_")
         for spelling in (rule, *also):
-            bp.add_url_rule(spelling, endpoint=operation_id.replace(":", "_").replace("-", "_"), view_func=endpoint,
-                            methods=[method], strict_slashes=True)
+            bp.add_url_rule(spelling, endpoint=name, view_func=endpoint, methods=[method],
+                            strict_slashes=True)
         return view
 
     return register

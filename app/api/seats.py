@@ -212,7 +212,7 @@ def claim_seat(body: SeatClaim):
     return CustomerSeatClaimResponse(seat=seat_out(seat), customer_session_token=token)
 
 
-# --- customer portal (member session) --------------------------------------------------------------
+# --- customer portal (member session) ------------------------------------------------------------
 
 def _portal_subscription(subscription_id: str | None, order_id: str | None = None) -> Subscription:
     customer = g.member.customer

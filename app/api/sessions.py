@@ -84,7 +84,7 @@ def create_customer_session(body: CustomerSessionCreate):
     )
 
 
-# --- sign-in with an emailed code ------------------------------------------------------------------
+# --- sign-in with an emailed code ----------------------------------------------------------------
 
 PORTAL_SESSION = "customer portal: session"
 
@@ -157,7 +157,7 @@ def authenticate(body: CustomerSessionCodeAuthenticate):
     return CustomerSessionCodeAuthenticateResponse(token=token)
 
 
-# --- who is signed in --------------------------------------------------------------------------------
+# --- who is signed in ----------------------------------------------------------------------------
 
 @operation(bp, "GET", "/customer-portal/customer-session/introspect",
            "customer_portal:customer_session:introspect", tag=PORTAL_SESSION,

@@ -76,9 +76,8 @@ class SdkRunner:
     def run(self, script: str, **inputs) -> dict:
         """Run `script` with `inputs`; return what it printed as `RESULT {...}`."""
         stdout = self.run_code(PRELUDE + textwrap.dedent(script), {"SDK_INPUT": json.dumps(inputs)})
-        result = type("Result", (), {"stdout": stdout})
-        lines = [line for line in result.stdout.splitlines() if line.startswith("RESULT ")]
-        assert lines, f"SDK script printed no RESULT:\n{result.stdout[-3000:]}"
+        lines = [line for line in stdout.splitlines() if line.startswith("RESULT ")]
+        assert lines, f"SDK script printed no RESULT:\n{stdout[-3000:]}"
         return json.loads(lines[-1][len("RESULT "):])
 
 

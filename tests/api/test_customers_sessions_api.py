@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import Customer, Member, PortalSession, Role
+from app.models import Member, PortalSession, Role
 from tests.api.conftest import Api, mint_token
 from tests.factories import make_team, member
 

@@ -3,8 +3,6 @@ from __future__ import annotations
 
 import pytest
 
-from tests.api.conftest import Api
-
 
 def _is_json_error(response, status: int) -> dict:
     assert response.status_code == status, response.get_data(as_text=True)[:300]

@@ -5,7 +5,7 @@ import pytest
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import Member, PortalSession, Role
+from app.models import Member, Role
 from tests.api.conftest import Api, member_token, mint_token
 from tests.factories import make_individual, make_team, member
 

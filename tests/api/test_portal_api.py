@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import uuid
 
-import pytest
 from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Member, Role, SignInToken
 from app.services import members as members_service
 from app.services.activity import Actor
-from tests.api.conftest import Api, as_member, member_token, mint_token
+from tests.api.conftest import Api, as_member, member_token
 from tests.factories import make_individual, make_team, member
 from tests.support.smtp import code_of
 

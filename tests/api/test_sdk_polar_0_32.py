@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import Member, Role, Seat, SeatStatus, Subscription
+from app.models import Member, Role, Subscription
 from tests.api.conftest import member_token
 
 pytestmark = pytest.mark.sdk

@@ -2,13 +2,11 @@
 Polar`, `base_url=`). Each rule violation must reach the caller as the SDK's typed exception."""
 from __future__ import annotations
 
-import uuid
-
 import pytest
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import Member, Role, Seat, SeatStatus, Subscription
+from app.models import Member, Role, Seat, Subscription
 from tests.api.conftest import mint_token
 from tests.factories import make_individual, make_org, make_team, member
 from tests.support.smtp import first_link
@@ -286,3 +284,40 @@ def test_customer_sessions_and_the_customer_portal(polar_sdk_1, live_server, app
     db.session.expire_all()
     assert member(team, "billing@example.com").role is Role.BILLING_MANAGER
     assert db.session.scalar(select(Member).where(Member.email == "portal.new@example.com")).deleted_at
+
+
+def test_customers_and_rate_limits(polar_sdk_1, live_server, team, token):
+    sub = db.session.scalar(select(Subscription).where(Subscription.customer_id == team.id))
+    out = polar_sdk_1.run(
+        """
+        from polar.base import PolarRateLimitError
+        from polar.v2026_10 import Polar, errors
+        polar = Polar(INPUT["token"], base_url=INPUT["base_url"])
+        made = polar.customers.create(type="team", name="Initech", email="peter@initech.example",
+                                      external_id="cus_ini", owner={"email": "peter@initech.example",
+                                                                    "name": "Peter"})
+        OUT["create"] = [made.type, made.name, made.external_id]
+        OUT["get"] = polar.customers.get(made.id).name
+        OUT["get_external"] = polar.customers.get_external("cus_ini").id == made.id
+        OUT["list"] = [c.name for c in polar.customers.iter_list(limit=1)]
+        OUT["update"] = polar.customers.update(made.id, name="Initrode", metadata={"tier": 2}).metadata
+        OUT["owner"] = [m.email for m in polar.customers.members.list(made.id, role="owner").items]
+        e = failure(lambda: polar.customers.get("00000000-0000-4000-8000-000000000000"), errors.ResourceNotFound)
+        OUT["unknown"] = e.status_code
+        e = failure(lambda: polar.customers.create(type="team", name="X"), errors.HTTPValidationError)
+        OUT["no_owner"] = e.error.detail[0].loc
+
+        seat = polar.customer_seats.assign_seat(subscription_id=INPUT["subscription_id"], email="r@example.com")
+        e = failure(lambda: polar.customer_seats.resend_invitation(seat.id), PolarRateLimitError)
+        OUT["resend_too_soon"] = [e.status_code, isinstance(e.retry_after, int) and e.retry_after > 0]
+        report()
+        """,
+        token=token, base_url=live_server.url, subscription_id=str(sub.id),
+    )
+    assert out["create"] == ["team", "Initech", "cus_ini"]
+    assert out["get"] == "Initech" and out["get_external"] is True
+    assert sorted(out["list"]) == ["Core Team", "Initech"]
+    assert out["update"] == {"tier": 2}
+    assert out["owner"] == ["peter@initech.example"]
+    assert out["unknown"] == 404 and out["no_owner"] == ["body", "owner"]
+    assert out["resend_too_soon"] == [429, True]
