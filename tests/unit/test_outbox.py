@@ -11,7 +11,6 @@ from sqlalchemy import func, select
 from app.models import EmailStatus, Organization, OutboxEmail, Role
 from app.services import mail, organizations, signin
 from tests.factories import make_org, make_team
-from tests.support.clients import isolated_client
 from tests.support.smtp import first_link, html_of, text_of
 from tests.support.web import post_form
 
@@ -96,7 +95,7 @@ class TestDelivery:
     def test_links_in_sign_in_mail_are_built_from_base_url(self, app, session, org, mailbox):
         make_team(org, owner="olivia@example.com")
         app.config["BASE_URL"] = "https://team.acme.example"
-        client = isolated_client(app)
+        client = app.test_client()
         post_form(client, "/acme/login", {"email": "olivia@example.com"})
         message = mailbox.wait_for("olivia@example.com")
         link = first_link(message)

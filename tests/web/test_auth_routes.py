@@ -13,7 +13,6 @@ from app.services import members as members_service
 from app.services.activity import Actor
 from app.services.sessions import load_session
 from tests.factories import make_org, make_team, member
-from tests.support.clients import isolated_client
 from tests.support.smtp import code_of, first_link, text_of
 from tests.support.web import csrf_token, post_form, sign_in_client
 
@@ -22,14 +21,9 @@ COOKIE = "portal_session"
 
 
 @pytest.fixture
-def client(app):
-    """Each request with its own context, `g` and database session, as in production."""
-    return isolated_client(app)
-
-
-@pytest.fixture
 def new_client(app):
-    return lambda: isolated_client(app)
+    """Another browser."""
+    return app.test_client
 
 
 @pytest.fixture

@@ -11,7 +11,6 @@ import pytest
 
 from app.config import DEV_SECRET_KEY
 from tests.factories import make_org
-from tests.support.clients import isolated_client
 
 ROOT = Path(__file__).resolve().parents[2]
 GOOD_SECRET = "c0ffee" * 8
@@ -106,7 +105,7 @@ class TestOtherSettings:
 
 def session_cookie(app) -> str:
     """The Set-Cookie header of the session cookie, as a browser receives it."""
-    response = isolated_client(app).get("/acme/login")
+    response = app.test_client().get("/acme/login")
     assert response.status_code == 200
     [cookie] = [h for h in response.headers.getlist("Set-Cookie") if h.startswith("portal_session=")]
     return cookie
