@@ -81,6 +81,12 @@ class TestLoginPage:
         assert "Sign in to Acme Analytics" in html
         assert 'name="email"' in html and 'name="csrf_token"' in html
 
+    def test_signed_in_member_is_sent_to_the_portal(self, client, org, team):
+        sign_in_client(client, member(team, "maya@example.com"))
+        response = client.get(LOGIN)
+        assert response.status_code == 303
+        assert response.headers["Location"] == "/acme/"
+
     def test_unknown_organization_is_404_not_500(self, client, org):
         response = client.get("/nope/login")
         assert response.status_code == 404
@@ -414,6 +420,32 @@ class TestTeamChoice:
         response = client.get("/acme/", follow_redirects=True)
         assert landed(response) == "/acme/team"
         assert "Initech" in body(response)
+
+    def test_the_code_also_leads_to_the_choice(self, client, org, team, two_teams, mailbox):
+        ask_for_link(client, "maya@example.com")
+        code = code_of(mailbox.wait_for("maya@example.com"))
+        response = post_form(client, "/acme/login/code", {"code": code}, page="/acme/login/sent")
+        assert response.headers["Location"] == "/acme/login/choose"
+        assert "Initech (Billing manager)" in body(client.get("/acme/login/choose"))
+
+    def test_proof_expires_after_ten_minutes(self, client, org, team, two_teams, mailbox):
+        confirm(client, emailed_link(client, mailbox, "maya@example.com"))
+        with client.session_transaction() as s:
+            s["proven"] = {**s["proven"], "at": s["proven"]["at"] - 11 * 60}
+        response = client.get("/acme/login/choose")
+        assert response.status_code == 303
+        assert response.headers["Location"] == LOGIN
+
+    def test_proof_in_one_organization_is_no_proof_in_another(self, client, org, team, two_teams,
+                                                              mailbox):
+        other = make_org("umbrella", "Umbrella")
+        make_team(other, owner="maya@example.com")
+        make_team(other, owner="x@example.com", members={"maya@example.com": Role.MEMBER})
+        confirm(client, emailed_link(client, mailbox, "maya@example.com"))
+        assert client.get("/acme/login/choose").status_code == 200
+        response = client.get("/umbrella/login/choose")
+        assert response.status_code == 303
+        assert response.headers["Location"] == "/umbrella/login"
 
     def test_choose_without_proof_cannot_pick_a_team_by_post(self, client, org, team, two_teams):
         token = csrf_token(client, LOGIN)
