@@ -71,6 +71,10 @@ ACTION_LABELS = {
     "ownership.transferred": "made owner",
     "subscription.seats_set": "set the seats of",
     "team.filled": "added synthetic members to",
+    "seat.assigned": "gave a seat to",
+    "seat.invitation_resent": "resent the invitation to",
+    "seat.revoked": "revoked the seat of",
+    "seat.claimed": "claimed the seat for",
 }
 
 

@@ -89,4 +89,5 @@ class TestChanges:
 
     def test_labels_for_actions(self):
         assert activity.action_label("ownership.transferred") == "made owner"
+        assert activity.action_label("seat.revoked") == "revoked the seat of"
         assert activity.action_label("seat.some_new_thing") == "seat some new thing"
