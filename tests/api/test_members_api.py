@@ -211,6 +211,13 @@ class TestAuthAndTenancy:
         db.session.commit()
         assert Api(client, raw).get(_members(team)).status_code == 401
 
+    def test_tokens_are_stored_hashed(self, token):
+        from app.models import OrganizationToken
+        from app.security import hash_token
+
+        stored = db.session.scalars(select(OrganizationToken.token_hash)).all()
+        assert token not in stored and hash_token(token) in stored
+
     def test_another_organizations_objects_are_404(self, client, other_org, team, dev):
         theirs = Api(client, mint_token(other_org))
         assert theirs.get(_members(team)).status_code == 404
