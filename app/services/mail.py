@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import smtplib
 import ssl
+import threading
 from email.message import EmailMessage
 from email.utils import make_msgid
 from urllib.parse import unquote, urlsplit
@@ -150,22 +151,48 @@ def _remember_new_mail(session: Session, flush_context) -> None:
 @event.listens_for(Session, "after_rollback")
 def _forget_mail(session: Session) -> None:
     session.info.pop("outbox_ids", None)
+    session.info.pop("outbox_background", None)
+
+
+def deliver_in_background(session: Session) -> None:
+    """Send what this transaction queues from a thread after commit, not in the request.
+
+    For answers whose timing must not tell whether a mail went out (sign-in: rule 15)."""
+    session.info["outbox_background"] = True
+
+
+_background: set[threading.Thread] = set()
+
+
+def join_background_delivery(timeout: float = 10) -> None:
+    """Wait for background deliveries to finish (tests, shutdown)."""
+    for thread in list(_background):
+        thread.join(timeout)
+
+
+def _deliver_ids(bind, ids: list, settings: dict) -> None:
+    try:
+        with Session(bind) as delivery:
+            deliver_queued(delivery, ids=ids, **settings)
+    except Exception:  # the change is committed; the mail stays queued for `flask mail deliver`
+        log.exception("Delivery after commit failed; mail stays queued")
+    finally:
+        _background.discard(threading.current_thread())
 
 
 @event.listens_for(Session, "after_commit")
 def _deliver_after_commit(session: Session) -> None:
     ids = session.info.pop("outbox_ids", None)
+    background = session.info.pop("outbox_background", False)
     if not ids or not has_app_context() or not current_app.config.get("MAIL_DELIVER_ON_COMMIT", True):
         return
     config = current_app.config
-    try:
-        with Session(session.get_bind()) as delivery:
-            deliver_queued(
-                delivery,
-                smtp_url=config.get("SMTP_URL"),
-                mail_from=config["MAIL_FROM"],
-                timeout=config.get("SMTP_TIMEOUT", 10),
-                ids=ids,
-            )
-    except Exception:  # the change is committed; the mail stays queued for `flask mail deliver`
-        log.exception("Delivery after commit failed; mail stays queued")
+    settings = {"smtp_url": config.get("SMTP_URL"), "mail_from": config["MAIL_FROM"],
+                "timeout": config.get("SMTP_TIMEOUT", 10)}
+    if not background:
+        _deliver_ids(session.get_bind(), ids, settings)
+        return
+    thread = threading.Thread(target=_deliver_ids, args=(session.get_bind(), ids, settings),
+                              name="outbox-delivery", daemon=True)
+    _background.add(thread)
+    thread.start()
