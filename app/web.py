@@ -1,6 +1,8 @@
 """Helpers shared by the HTML blueprints: page-or-fragment rendering and redirects for htmx."""
 from __future__ import annotations
 
+from datetime import datetime, timezone
+
 from flask import Response, flash, make_response, redirect, render_template, request
 from jinja2_fragments.flask import render_block
 
@@ -37,3 +39,16 @@ def redirect_to(location: str, message: str | None = None, category: str = "succ
         response = redirect(location, code=303)
     response.headers.add("Vary", "HX-Request")
     return response
+
+
+def readable(value) -> str:
+    """A logged value as a person reads it: dates without microseconds, yes/no, plain text."""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, str) and len(value) >= 19 and value[4] == "-" and value[10] == "T":
+        try:
+            moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            return value
+        return moment.astimezone(timezone.utc).strftime("%-d %b %Y %H:%M UTC")
+    return str(value)

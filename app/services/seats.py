@@ -235,7 +235,6 @@ def assign_seat(
         select(Seat).where(Seat.subscription_id == subscription.id, Seat.status == SeatStatus.REVOKED)
         .order_by(Seat.revoked_at, Seat.id).limit(1).with_for_update(of=Seat)
     )
-    reused = seat is not None
     if seat is None:
         seat = Seat(id=uuid.uuid4(), subscription_id=subscription.id, subscription=subscription)
         session.add(seat)
@@ -257,7 +256,7 @@ def assign_seat(
                     subject_id=seat.id, subject_label=address,
                     after={"email": address, "status": seat.status.value,
                            "product": subscription.product_name,
-                           "expires_at": iso(seat.invitation_expires_at), "reused_row": reused})
+                           "expires_at": iso(seat.invitation_expires_at)})
     return seat
 
 

@@ -104,3 +104,11 @@ def test_another_teams_events_are_not_shown(client, team, history):
     html = client.get("/acme/activity").get_data(as_text=True)
     assert actions(html) == ["team.created"] and "kim@example.com" not in html
     assert db.session.query(ActivityEvent).count() == 6
+
+
+def test_logged_values_read_like_a_person_wrote_them():
+    from app.web import readable
+
+    assert readable("2026-11-30T03:09:50.447760+00:00") == "30 Nov 2026 03:09 UTC"
+    assert readable(True) == "yes" and readable(False) == "no"
+    assert readable("billing_manager") == "billing_manager" and readable(3) == "3"
