@@ -111,6 +111,26 @@ class TestDelivery:
         assert result.token not in row.text_body and result.token not in row.html_body
 
 
+class TestBackgroundDelivery:
+    def test_commit_does_not_wait_for_the_server_and_the_mail_arrives(self, session, org, mailbox):
+        queue(session, org)
+        mail.deliver_in_background(session)
+        session.commit()
+        mail.join_background_delivery()
+        assert mailbox.wait_for("maya@example.com")
+        [row] = outbox(session)
+        assert row.status is EmailStatus.SENT and row.attempts == 1
+
+    def test_a_rollback_forgets_the_request_for_background_delivery(self, app, session, org, mailbox):
+        queue(session, org, to="gone@example.com")
+        mail.deliver_in_background(session)
+        session.rollback()
+        app.config["SMTP_URL"] = closed_port_url()
+        queue(session, org)
+        session.commit()  # delivered (and failed) right here, not in a thread
+        assert outbox(session)[0].attempts == 1
+
+
 class TestSmtpDown:
     def test_failed_delivery_stays_queued_with_error_and_attempts(self, app, session, org, mailbox):
         app.config["SMTP_URL"] = closed_port_url()
