@@ -148,7 +148,9 @@ class TestSignInWithCode:
                      {"email": "dev@example.com", "organization_id": str(uuid.uuid4())}):
             response = anonymous.post(self.REQUEST, json=body)
             assert (response.status_code, response.data) == (202, b"")
-        assert mailbox.messages == []
+        anonymous.post(self.REQUEST, json={"email": "owner@example.com", "organization_id": str(org.id)})
+        mailbox.wait_for("owner@example.com")  # sent after the two requests above
+        assert [str(m["To"]) for m in mailbox.messages] == ["owner@example.com"]
 
     def test_wrong_code_is_401(self, anonymous, org, dev):
         anonymous.post(self.REQUEST, json={"email": "dev@example.com", "organization_id": str(org.id)})
