@@ -12,7 +12,7 @@ def root():
     raise NotFound()
 
 
-from . import customers, members, portal, seats, sessions, subscriptions  # noqa: E402,F401
+from . import customers, members, organization, portal, seats, sessions, subscriptions  # noqa: E402,F401
 from .openapi import bp as openapi_bp  # noqa: E402
 
 __all__ = ["bp", "openapi_bp"]

@@ -32,6 +32,8 @@ SCOPES = (
     "customer_sessions:write",
     "customers:read",
     "customers:write",
+    "organizations:read",
+    "organizations:write",
 )
 ORG_TOKEN_PREFIX = "polar_oat_"
 SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
