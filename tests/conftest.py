@@ -20,6 +20,7 @@ from sqlalchemy.engine import make_url
 
 from app import create_app
 from app.extensions import db, limiter
+from app.services import mail
 from tests.support.clients import IsolatedClient
 from tests.support.smtp import SmtpSink
 
@@ -129,6 +130,7 @@ def app(migrated, smtp_sink, mailbox):
     limiter.reset()
     with app.app_context():
         yield app
+        mail.join_background_delivery()  # no mail of this test may land in the next one
         db.session.remove()
     _wipe(app)
 

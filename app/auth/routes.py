@@ -37,6 +37,8 @@ def login():
     """Ask for an email and send a sign-in link to it."""
     if current_user.is_authenticated and current_user.organization.id == g.organization.id:
         return redirect_to(url_for("portal.home"))
+    if request.method == "GET" and _safe_next(request.args.get("next")):
+        session["next"] = request.args["next"]
     form = EmailForm()
     if form.validate_on_submit():
         try:
@@ -117,6 +119,21 @@ def consume_link():
     return _after_proof(email)
 
 
+def _safe_next(target: str | None) -> bool:
+    """Only a page of this organization's portal: never another site or another portal."""
+    prefix = f"/{g.organization.slug}/"
+    return bool(target) and target.startswith(prefix) and "//" not in target and "\\" not in target
+
+
+def _enter(member):
+    """Sign in and go where the person was heading before sign-in, else to their landing page."""
+    target = session.pop("next", None)
+    sign_in(member)
+    db.session.commit()
+    destination = target if _safe_next(target) else url_for("portal.home")
+    return redirect_to(destination, f"Welcome, {member.display_name}.")
+
+
 def _after_proof(email: str):
     """The email is proven: enter its only team, or let the person choose (rule 16)."""
     try:
@@ -128,9 +145,7 @@ def _after_proof(email: str):
         db.session.commit()
         session["proven"] = {"org": str(g.organization.id), "email": email, "at": time.time()}
         return redirect_to(url_for("auth.choose_team"))
-    sign_in(member)
-    db.session.commit()
-    return redirect_to(url_for("portal.home"), f"Welcome, {member.display_name}.")
+    return _enter(member)
 
 
 def _proven_email() -> str | None:
@@ -156,9 +171,7 @@ def choose_team():
         except PortalError as exc:
             form.member_id.errors = [exc.message]
         else:
-            sign_in(member)
-            db.session.commit()
-            return redirect_to(url_for("portal.home"), f"Welcome, {member.display_name}.")
+            return _enter(member)
     return render_template("auth/choose.html", form=form, email=email), 422 if form.errors else 200
 
 

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from email_validator import EmailNotValidError, validate_email
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from ..errors import InvalidToken, PortalError, RateLimited
@@ -97,6 +97,14 @@ def request_sign_in(
             retry_after=retry_after,
         )
 
+    # Old rows only count toward the rate limit while they are in its window.
+    session.execute(
+        delete(SignInToken).where(
+            SignInToken.organization_id == organization.id,
+            SignInToken.email == email,
+            SignInToken.created_at < now - timedelta(days=1),
+        )
+    )
     token, code = issue_link(session, organization, email, minutes=policy.token_minutes)
     members = live_members_for_email(session, organization, email)
     if members:

@@ -535,3 +535,31 @@ class TestErrorPages:
         assert response.headers["HX-Reswap"] == "none"
         assert 'hx-swap-oob="beforeend"' in body(response)
         assert "You can resend it in 42 seconds." in body(response)
+
+
+class TestReturnAfterSignIn:
+    def test_lands_on_the_page_that_asked_for_sign_in(self, client, mailbox, team):
+        bounced = client.get("/acme/activity")
+        assert bounced.status_code == 303 and bounced.headers["Location"] == "/acme/login?next=/acme/activity"
+        client.get(bounced.headers["Location"])
+        path = emailed_link(client, mailbox, "olivia@example.com")
+        response = confirm(client, path)
+        assert response.status_code == 303 and response.headers["Location"] == "/acme/activity"
+
+    @pytest.mark.parametrize("target", ["https://evil.example/", "//evil.example/acme/", "/other/team",
+                                        "/acme/\\\\evil.example"])
+    def test_never_sends_anyone_elsewhere(self, client, mailbox, team, target):
+        client.get(f"{LOGIN}?next={target}")
+        response = confirm(client, emailed_link(client, mailbox, "olivia@example.com"))
+        assert response.headers["Location"] == "/acme/"
+
+
+def test_old_sign_in_rows_are_pruned_on_the_next_request(client, session, mailbox, team):
+    ask_for_link(client, "olivia@example.com")
+    mail.join_background_delivery()
+    session.execute(update(SignInToken).values(created_at=utcnow() - timedelta(days=2)))
+    session.commit()
+    ask_for_link(client, "olivia@example.com")
+    mail.join_background_delivery()
+    rows = session.scalars(select(SignInToken)).all()
+    assert len(rows) == 1 and rows[0].created_at > utcnow() - timedelta(minutes=1)
