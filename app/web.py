@@ -1,7 +1,7 @@
 """Helpers shared by the HTML blueprints: page-or-fragment rendering and redirects for htmx."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 
 from flask import Response, flash, make_response, redirect, render_template, request
 from jinja2_fragments.flask import render_block
@@ -50,5 +50,5 @@ def readable(value) -> str:
             moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
         except ValueError:
             return value
-        return moment.astimezone(timezone.utc).strftime("%-d %b %Y %H:%M UTC")
+        return moment.astimezone(UTC).strftime("%-d %b %Y %H:%M UTC")
     return str(value)

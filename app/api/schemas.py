@@ -116,7 +116,7 @@ class Member(BaseModel):
     role: RoleName
 
     @classmethod
-    def from_row(cls, m) -> "Member":
+    def from_row(cls, m) -> Member:
         return cls(id=m.id, created_at=m.created_at, modified_at=m.modified_at,
                    customer_id=m.customer_id, email=m.email, name=m.name,
                    external_id=m.external_id, role=m.role.value)
@@ -192,7 +192,7 @@ class CustomerPortalMember(BaseModel):
     role: RoleName
 
     @classmethod
-    def from_row(cls, m) -> "CustomerPortalMember":
+    def from_row(cls, m) -> CustomerPortalMember:
         return cls(id=m.id, created_at=m.created_at, modified_at=m.modified_at, email=m.email,
                    name=m.name, role=m.role.value)
 
@@ -278,7 +278,7 @@ class Customer(BaseModel):
     avatar_url: str | None
 
     @classmethod
-    def from_row(cls, c) -> "Customer":
+    def from_row(cls, c) -> Customer:
         return cls(id=c.id, created_at=c.created_at, modified_at=c.modified_at,
                    metadata=c.customer_metadata or {}, external_id=c.external_id, email=c.email,
                    email_verified=False, type=c.type.value, name=c.name, billing_name=None,

@@ -4,9 +4,4 @@ from ..tenancy import org_scoped
 
 bp = org_scoped(Blueprint("portal", __name__, url_prefix="/<org_slug>"))
 
-from . import (  # noqa: F401
-    claim,
-    pages,
-    routes,
-    seats,
-)
+from . import claim, pages, routes, seats  # noqa: E402,F401

@@ -30,7 +30,7 @@ class Actor:
         return "Operator"
 
     @classmethod
-    def operator(cls) -> "Actor":
+    def operator(cls) -> Actor:
         return cls(label_override="Operator (CLI)")
 
 

@@ -2,7 +2,7 @@
 activity events and the email outbox
 
 Revision ID: 0001
-Revises: 
+Revises:
 Create Date: 2026-11-23 02:30:58.730932
 
 """

@@ -20,7 +20,7 @@ class Api:
         self.client = client
         self.token = token
 
-    def as_(self, token: str | None) -> "Api":
+    def as_(self, token: str | None) -> Api:
         return Api(self.client, token)
 
     def request(self, method: str, path: str, *, json=None, data=None, headers=None, **kw):

@@ -94,7 +94,7 @@ def test_concurrent_transfers_demotions_and_adds_keep_the_rules(pg_app, round_):
                     for e in ("ben@example.com", "bea@example.com") * 3]
         transfers = [
             (lambda b=b, t=t: b.request("POST", f"/acme/team/members/{ids[t]}/owner"))
-            for b, t in zip(olivia, ("maya@example.com", "sam@example.com", "kim@example.com"))
+            for b, t in zip(olivia, ("maya@example.com", "sam@example.com", "kim@example.com"), strict=False)
         ]
         demotions = [
             (lambda b=b: b.request("POST", f"/acme/team/members/{ids['olivia@example.com']}",
@@ -105,12 +105,12 @@ def test_concurrent_transfers_demotions_and_adds_keep_the_rules(pg_app, round_):
             (lambda b=b, e=e: b.request("POST", "/acme/team/members", {"email": e, "role": "member"}))
             # Billing managers add: nobody in this burst changes their role.
             for b, e in zip(managers, ["race@example.com", "RACE@example.com", "Race@Example.com",
-                                       "race@EXAMPLE.com", "race@example.com", "RACE@EXAMPLE.COM"])
+                                       "race@EXAMPLE.com", "race@example.com", "RACE@EXAMPLE.COM"], strict=False)
         ]
         results = run_together(transfers + demotions + adds)
 
     statuses = [status for status, _ in results]
-    assert all(s in (200, 403, 422) for s in statuses), list(zip(statuses, [b[-300:] for _, b in results]))
+    assert all(s in (200, 403, 422) for s in statuses), list(zip(statuses, [b[-300:] for _, b in results], strict=False))
     transfer_statuses = statuses[:3]
     assert transfer_statuses.count(200) <= 1, "a former owner transferred ownership again"
     refused = [body for status, body in results[:3] if status != 200]

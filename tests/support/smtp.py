@@ -12,7 +12,7 @@ from aiosmtpd.controller import Controller
 
 
 class _Handler:
-    def __init__(self, sink: "SmtpSink"):
+    def __init__(self, sink: SmtpSink):
         self.sink = sink
 
     async def handle_DATA(self, server, session, envelope):

@@ -3,7 +3,6 @@ import pytest
 from sqlalchemy import select
 
 from app.errors import NotFound, NotPermitted
-from app.extensions import db
 from app.models import ActivityEvent, Role
 from app.services import activity, members, organizations
 from app.services.activity import Actor

@@ -6,9 +6,9 @@ import socket
 import threading
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
-from app.models import EmailStatus, Organization, OutboxEmail, Role
+from app.models import EmailStatus, Organization, OutboxEmail
 from app.services import mail, organizations, signin
 from tests.factories import make_org, make_team
 from tests.support.smtp import first_link, html_of, text_of

@@ -6,6 +6,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
+from app.errors import InvalidInvitation
 from app.models import ActivityEvent, Role, Seat, SeatStatus, Subscription, utcnow
 from app.services import organizations, seats
 from app.services.activity import Actor
@@ -250,8 +251,9 @@ class TestResend:
         assert "New invitation link sent to a@example.com" in body
         message = mailbox.wait_for("a@example.com", count=2)
         assert "Reminder" in message["Subject"]
-        with pytest.raises(Exception):
+        with pytest.raises(InvalidInvitation) as dead:
             seats.claim_info(session, old)
+        assert dead.value.reason == "replaced"
         new = first_link(message, "/claim").split("token=")[1]
         assert seats.claim_info(session, new).id == seat.id
 

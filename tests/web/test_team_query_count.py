@@ -3,7 +3,6 @@ request loads the whole team."""
 import re
 from contextlib import contextmanager
 
-import pytest
 from sqlalchemy import event
 
 from app.extensions import db
