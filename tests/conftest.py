@@ -143,6 +143,7 @@ def session(app):
 
 @pytest.fixture
 def client(app):
+    """A browser: each request gets its own context, `g` and database session (IsolatedClient)."""
     return app.test_client()
 
 

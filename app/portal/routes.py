@@ -15,6 +15,7 @@ from ..extensions import db
 from ..models import CustomerType, Role
 from ..services import members, seats
 from ..services.activity import Actor
+from ..services.paging import Page
 from ..web import is_htmx, redirect_to, render
 from . import bp
 from .forms import AddMemberForm, EditMemberForm
@@ -196,7 +197,7 @@ def _edit_response(member, form: EditMemberForm, status: int):
     if is_htmx():
         return render(TEAM, "member_row", status=status,
                       **_row_context(member, editing_id=member.id, edit_form=form))
-    page = members.Page(items=[member], total=1, page=1, limit=1)
+    page = Page(items=[member], total=1, page=1, limit=1)
     context = _team_context(_filters({}))
     context.update(page=page, seat_status=seats.member_seat_status(db.session, [member.id]),
                    editing_id=member.id, edit_form=form, single=True)

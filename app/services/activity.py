@@ -1,12 +1,13 @@
 """The activity log: who did what to whom, written in the caller's transaction."""
 from __future__ import annotations
 
-import math
 import uuid
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
+
+from .paging import Page, within
 
 from ..models import ActivityEvent, Customer, Member, OrganizationToken
 
@@ -78,20 +79,8 @@ ACTION_LABELS = {
 }
 
 
-@dataclass(frozen=True)
-class EventPage:
-    items: list
-    total: int
-    page: int
-    limit: int
-
-    @property
-    def max_page(self) -> int:
-        return max(1, math.ceil(self.total / self.limit))
-
-
 def list_events(session: Session, actor: Actor, customer: Customer, *, page: int = 1,
-                limit: int = 25) -> EventPage:
+                limit: int = 25) -> Page:
     """A team's events, newest first; only its owner and billing managers read them (rule 1).
 
     Two queries whatever the length of the log; a page past the end shows the last one."""
@@ -101,13 +90,13 @@ def list_events(session: Session, actor: Actor, customer: Customer, *, page: int
     limit = max(1, min(limit, 100))
     where = ActivityEvent.customer_id == customer.id
     total = session.scalar(select(func.count(ActivityEvent.id)).where(where)) or 0
-    page = min(max(1, page), max(1, math.ceil(total / limit)))
+    page = within(page, total, limit)
     items = list(session.scalars(
         select(ActivityEvent).where(where)
         .order_by(ActivityEvent.created_at.desc(), ActivityEvent.id.desc())
         .offset((page - 1) * limit).limit(limit)
     ))
-    return EventPage(items=items, total=total, page=page, limit=limit)
+    return Page(items=items, total=total, page=page, limit=limit)
 
 
 def changes(event: ActivityEvent) -> list[tuple[str, object, object]]:

@@ -1,10 +1,8 @@
 """Team members (DESIGN.md rules 1-8). Every function takes the acting member or token explicitly."""
 from __future__ import annotations
 
-import math
 import secrets
 import uuid
-from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy import func, insert, or_, select
@@ -13,6 +11,7 @@ from sqlalchemy.orm import Session
 from ..errors import NotFound, NotPermitted, RuleViolation
 from ..models import Customer, CustomerType, Member, Role, utcnow
 from . import activity, seats, sessions
+from .paging import Page, within
 from .activity import Actor
 from .signin import normalize_email
 
@@ -23,18 +22,6 @@ TEAM_PLAN_REQUIRED = (
     "Team management is only available for team customers. "
     "Purchase a seat-based plan to enable team features."
 )
-
-
-@dataclass(frozen=True)
-class Page:
-    items: list
-    total: int
-    page: int
-    limit: int
-
-    @property
-    def max_page(self) -> int:
-        return math.ceil(self.total / self.limit) if self.limit else 0
 
 
 def lock_customer(session: Session, customer: Customer) -> None:
@@ -174,7 +161,7 @@ def list_members(
     if role is not None:
         where.append(Member.role == parse_role(role))
     total = session.scalar(select(func.count(Member.id)).where(*where)) or 0
-    page = min(page, max(1, math.ceil(total / limit)))
+    page = within(page, total, limit)
     order = (Member.created_at.desc(), Member.id.desc()) if newest_first else (Member.created_at, Member.id)
     items = list(
         session.scalars(

@@ -10,7 +10,6 @@ from app.services import organizations, sessions
 from tests.api.sdk_env import SdkRunner, SdkUnavailable, ensure_venv
 from tests.conftest import unavailable
 from tests.factories import make_org, make_team, member
-from tests.support.clients import isolated_client
 
 
 class Api:
@@ -53,11 +52,6 @@ def member_token(person) -> str:
     _row, token, _handoff = sessions.start_api_session(db.session, person)
     db.session.commit()
     return token
-
-
-@pytest.fixture
-def client(app):
-    return isolated_client(app)
 
 
 @pytest.fixture

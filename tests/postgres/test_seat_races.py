@@ -18,7 +18,6 @@ from app.models import Member, Seat, SeatStatus, Subscription
 from app.services import organizations, seats
 from app.services.activity import Actor
 from tests.factories import make_org, make_team, member
-from tests.support.clients import isolated_client
 from tests.support.web import csrf_token, sign_in_client
 
 pytestmark = pytest.mark.postgres
@@ -86,7 +85,7 @@ def test_parallel_assignments_over_http_never_over_assign_or_fail(pg_app, team, 
     db.session.commit()
     clients = []
     for _ in range(8):
-        client = isolated_client(pg_app)
+        client = pg_app.test_client()
         sign_in_client(client, member(team, "olivia@example.com"))
         clients.append((client, csrf_token(client, "/acme/seats")))
     url = f"/acme/seats/subscriptions/{sub.id}/assign"

@@ -20,7 +20,3 @@ class IsolatedClient(FlaskClient):
             return FlaskClient.open(self, *args, **kwargs)
 
         return contextvars.copy_context().run(run)
-
-
-def isolated_client(app) -> IsolatedClient:
-    return IsolatedClient(app, app.response_class, use_cookies=True)

@@ -10,7 +10,6 @@ from app.models import ActivityEvent, PortalSession, Role, Seat, SeatStatus, Sub
 from app.services import seats
 from app.services.activity import Actor
 from tests.factories import make_org, make_team, member
-from tests.support.clients import isolated_client
 from tests.support.smtp import first_link
 from tests.support.web import csrf_token, sign_in_client
 
@@ -18,13 +17,8 @@ BASE = "http://portal.test"
 
 
 @pytest.fixture
-def client(app):
-    return isolated_client(app)
-
-
-@pytest.fixture
 def new_client(app):
-    return lambda: isolated_client(app)
+    return lambda: app.test_client()
 
 
 @pytest.fixture

@@ -11,18 +11,11 @@ from app.models import ActivityEvent, Role, Seat, SeatStatus, Subscription, utcn
 from app.services import organizations, seats
 from app.services.activity import Actor
 from tests.factories import make_individual, make_org, make_team, member
-from tests.support.clients import isolated_client
 from tests.support.smtp import first_link
 from tests.support.web import csrf_token, sign_in_client
 
 PAGE = "/acme/seats"
 HX = {"HX-Request": "true"}
-
-
-@pytest.fixture
-def client(app):
-    """Each request gets its own context, `g` and database session, as in production."""
-    return isolated_client(app)
 
 
 @pytest.fixture

@@ -10,7 +10,6 @@ from app.models import Role
 from app.services import members
 from app.services.activity import Actor
 from tests.factories import make_org, make_team, member
-from tests.support.clients import isolated_client
 from tests.support.web import sign_in_client
 
 HX = {"HX-Request": "true", "HX-Target": "member-table"}
@@ -56,7 +55,7 @@ def test_query_count_is_the_same_for_10_and_10000_members(app):
                      members={"ben@example.com": Role.BILLING_MANAGER})
     members.fill_synthetic(db.session, Actor.operator(), team, 8)
     db.session.commit()
-    client = isolated_client(app)
+    client = app.test_client()
     sign_in_client(client, member(team, "olivia@example.com"))
     client.get("/acme/team")  # warm up: first connection, caches
 

@@ -8,16 +8,9 @@ from app.extensions import db
 from app.models import Member, PortalSession, Role, Seat, SeatStatus
 from app.services import organizations
 from tests.factories import make_individual, make_org, make_team, member
-from tests.support.clients import isolated_client
 from tests.support.web import csrf_token, sign_in_client
 
 HX = {"HX-Request": "true"}
-
-
-@pytest.fixture
-def client(app):
-    """Each request gets its own context, `g` and database session, as in production."""
-    return isolated_client(app)
 
 
 @pytest.fixture
@@ -370,7 +363,7 @@ class TestMakeOwner:
 class TestRemoveMember:
     def test_with_htmx_the_row_goes_away_and_the_person_is_signed_out_at_once(self, app, owner, team):
         sam = member(team, "sam@example.com")
-        sams_browser = isolated_client(app)
+        sams_browser = app.test_client()
         sign_in_client(sams_browser, sam)
         assert sams_browser.get("/acme/me").status_code == 200
         response = post(owner, f"/acme/team/members/{sam.id}/remove", headers=HX)
