@@ -118,6 +118,9 @@ class TestClaiming:
     def test_signed_in_as_someone_else_the_claim_switches_to_the_invitee(self, client, session, team, sub):
         sign_in_client(client, member(team, "olivia@example.com"))
         _, token = invite(session, team, sub, "maya@example.com")
+        warning = body(client.get(claim_path(token)))
+        assert "You are signed in as <strong>olivia@example.com</strong>" in warning
+        assert "claiming it signs you out and in as maya@example.com" in warning
         claim(client, token)
         assert "Maya · Globex" in body(client.get("/acme/me"))
 
