@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from ..errors import NotFound, NotPermitted, RuleViolation
 from ..models import Customer, CustomerType, Member, Role, utcnow
 from . import activity, seats, sessions
+from .ids import parse_id
 from .paging import Page, within
 from .activity import Actor
 from .signin import normalize_email
@@ -103,10 +104,7 @@ def find_live_member(session: Session, customer: Customer, email: str) -> Member
 
 def get_member(session: Session, customer: Customer, member_id) -> Member:
     """A live member of this customer; any other id (another team's too) is simply not found."""
-    try:
-        mid = member_id if isinstance(member_id, uuid.UUID) else uuid.UUID(str(member_id))
-    except ValueError:
-        raise NotFound("Member not found.") from None
+    mid = parse_id(member_id, "Member not found.")
     member = session.scalar(
         select(Member)
         .where(Member.id == mid, Member.customer_id == customer.id, Member.deleted_at.is_(None))

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import re
-import uuid
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -22,6 +21,7 @@ from ..models import (
 from ..security import hash_token, new_token
 from . import activity
 from .activity import Actor
+from .ids import parse_id
 from .signin import normalize_email
 
 SCOPES = (
@@ -135,10 +135,7 @@ def create_team(
 
 
 def get_customer(session: Session, organization: Organization, customer_id) -> Customer:
-    try:
-        cid = customer_id if isinstance(customer_id, uuid.UUID) else uuid.UUID(str(customer_id))
-    except ValueError:
-        raise NotFound("Customer not found.") from None
+    cid = parse_id(customer_id, "Customer not found.")
     customer = session.scalar(
         select(Customer).where(
             Customer.id == cid,

@@ -26,6 +26,7 @@ from ..errors import (
 from ..models import Customer, Member, Seat, SeatStatus, Subscription, utcnow
 from . import activity, members, signin
 from .activity import Actor
+from .ids import parse_id
 from .invitations import (  # noqa: F401 - re-exported for the portal and the API
     INVITATION_DAYS,
     RESEND_COOLDOWN_SECONDS,
@@ -67,18 +68,11 @@ class SeatList:
         return max(0, self.total - self.used)
 
 
-def _uuid(value, message: str) -> uuid.UUID:
-    try:
-        return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
-    except ValueError:
-        raise NotFound(message) from None
-
-
 # --- reading -----------------------------------------------------------------------------------
 
 def get_subscription(session: Session, customer: Customer, subscription_id) -> Subscription:
     """A seat subscription of this customer; another customer's id is simply not found."""
-    sid = _uuid(subscription_id, "Subscription not found.")
+    sid = parse_id(subscription_id, "Subscription not found.")
     subscription = session.scalar(
         select(Subscription).where(Subscription.id == sid, Subscription.customer_id == customer.id)
     )
@@ -89,7 +83,7 @@ def get_subscription(session: Session, customer: Customer, subscription_id) -> S
 
 def get_seat(session: Session, customer: Customer, seat_id) -> Seat:
     """A seat on one of this customer's subscriptions; any other id is not found."""
-    sid = _uuid(seat_id, "Seat not found.")
+    sid = parse_id(seat_id, "Seat not found.")
     seat = session.scalar(
         select(Seat).where(
             Seat.id == sid,
