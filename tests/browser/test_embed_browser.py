@@ -69,6 +69,29 @@ def embedded_app(app):
     return app
 
 
+@pytest.fixture
+def org(embedded_app, host):
+    org = make_org("acme", "Acme Analytics")
+    organizations.set_embed_origins(db.session, org, [host.origin])
+    db.session.commit()
+    return org
+
+
+@pytest.fixture
+def team(org):
+    return make_team(org, name="Globex", owner="olivia@example.com",
+                     members={"maya@example.com": Role.MEMBER})
+
+
+def open_framed(page, host, url):
+    """The host page with the portal URL in its iframe, once the team page shows in the frame."""
+    host.src = url
+    page.goto(host.origin)
+    frame = frame_of(page)
+    frame.get_by_role("heading", name="Globex").wait_for()
+    return frame
+
+
 def mint_portal_url(live_server, org, team, email="olivia@example.com", return_url=None):
     owner = member(team, email)
     _row, _token, handoff = sessions.start_api_session(db.session, owner, return_url=return_url)
@@ -81,17 +104,9 @@ def frame_of(page):
     return page.frame_locator("#portal")
 
 
-def test_allowed_host_frames_the_signed_in_portal(embedded_app, live_server, host, page):
-    org = make_org("acme", "Acme Analytics")
-    organizations.set_embed_origins(db.session, org, [host.origin])
-    db.session.commit()
-    team = make_team(org, name="Globex", owner="olivia@example.com",
-                     members={"maya@example.com": Role.MEMBER})
-    host.src = mint_portal_url(live_server, org, team, return_url=f"{host.origin}/settings")
-
-    page.goto(host.origin)
-    frame = frame_of(page)
-    frame.get_by_role("heading", name="Globex").wait_for()
+def test_allowed_host_frames_the_signed_in_portal(live_server, host, page, org, team):
+    frame = open_framed(page, host, mint_portal_url(live_server, org, team,
+                                                    return_url=f"{host.origin}/settings"))
 
     portal = next(f for f in page.frames if f.url.startswith(live_server.url))
     assert "token" not in portal.url, "the hand-off token must leave the frame's URL"
@@ -108,15 +123,9 @@ def test_allowed_host_frames_the_signed_in_portal(embedded_app, live_server, hos
     assert [c for c in cookies if c["name"] == "portal_session"], "the frame keeps its own cookie"
 
 
-def test_the_hand_off_token_works_once(embedded_app, live_server, host, page, new_page):
-    org = make_org("acme", "Acme Analytics")
-    organizations.set_embed_origins(db.session, org, [host.origin])
-    db.session.commit()
-    team = make_team(org, name="Globex", owner="olivia@example.com")
+def test_the_hand_off_token_works_once(live_server, host, page, org, team, new_page):
     url = mint_portal_url(live_server, org, team)
-    host.src = url
-    page.goto(host.origin)
-    frame_of(page).get_by_role("heading", name="Globex").wait_for()
+    open_framed(page, host, url)
 
     again = new_page()
     response = again.goto(url)
@@ -125,11 +134,9 @@ def test_the_hand_off_token_works_once(embedded_app, live_server, host, page, ne
     assert db.session.query(PortalSession).filter_by(kind="embed").count() == 1
 
 
-def test_host_not_on_the_allowlist_cannot_frame_the_portal(embedded_app, live_server, host, page):
-    org = make_org("acme", "Acme Analytics")
+def test_host_not_on_the_allowlist_cannot_frame_the_portal(live_server, host, page, org, team):
     organizations.set_embed_origins(db.session, org, ["https://dashboard.example.com"])
     db.session.commit()
-    team = make_team(org, name="Globex", owner="olivia@example.com")
     url = mint_portal_url(live_server, org, team)
     host.src = url
     blocked = []
@@ -142,15 +149,8 @@ def test_host_not_on_the_allowlist_cannot_frame_the_portal(embedded_app, live_se
     assert blocked, "Chromium reports the frame-ancestors refusal"
 
 
-def test_session_end_inside_the_frame_tells_the_host(embedded_app, live_server, host, page):
-    org = make_org("acme", "Acme Analytics")
-    organizations.set_embed_origins(db.session, org, [host.origin])
-    db.session.commit()
-    team = make_team(org, name="Globex", owner="olivia@example.com")
-    host.src = mint_portal_url(live_server, org, team)
-    page.goto(host.origin)
-    frame = frame_of(page)
-    frame.get_by_role("heading", name="Globex").wait_for()
+def test_session_end_inside_the_frame_tells_the_host(live_server, host, page, org, team):
+    frame = open_framed(page, host, mint_portal_url(live_server, org, team))
 
     for row in db.session.query(PortalSession).filter_by(kind="embed"):
         sessions.end_session(db.session, row)
@@ -162,15 +162,8 @@ def test_session_end_inside_the_frame_tells_the_host(embedded_app, live_server, 
     page.wait_for_function("window.portalMessages.some(m => m.data.type === 'session.expired')")
 
 
-def test_member_added_inside_the_frame_is_announced_to_the_host(embedded_app, live_server, host, page):
-    org = make_org("acme", "Acme Analytics")
-    organizations.set_embed_origins(db.session, org, [host.origin])
-    db.session.commit()
-    team = make_team(org, name="Globex", owner="olivia@example.com")
-    host.src = mint_portal_url(live_server, org, team)
-    page.goto(host.origin)
-    frame = frame_of(page)
-    frame.get_by_role("heading", name="Globex").wait_for()
+def test_member_added_inside_the_frame_is_announced_to_the_host(live_server, host, page, org, team):
+    frame = open_framed(page, host, mint_portal_url(live_server, org, team))
     before = page.evaluate("document.getElementById('portal').getBoundingClientRect().height")
 
     frame.get_by_label("Email", exact=True).fill("newbie@example.com")

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import http.client
 import re
-import threading
 from urllib.parse import urlencode, urlsplit
 
 import pytest
@@ -16,6 +15,7 @@ from app.extensions import db
 from app.models import Member, Role
 from app.services import sessions
 from tests.conftest import LiveServer
+from tests.support.concurrency import run_together
 from tests.factories import make_org, make_team, member
 
 pytestmark = pytest.mark.postgres
@@ -57,26 +57,6 @@ class Browser:
             conn.close()
 
 
-def run_together(calls):
-    """Start every call at the same moment; return their (status, body) in order."""
-    barrier = threading.Barrier(len(calls))
-    results: list = [None] * len(calls)
-
-    def worker(i, call):
-        barrier.wait()
-        try:
-            results[i] = call()
-        except Exception as exc:  # noqa: BLE001 - a dead connection is a failure to report
-            results[i] = (0, repr(exc))
-
-    threads = [threading.Thread(target=worker, args=(i, c)) for i, c in enumerate(calls)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(120)
-    return results
-
-
 @pytest.mark.parametrize("round_", range(ROUNDS))
 def test_concurrent_transfers_demotions_and_adds_keep_the_rules(pg_app, round_):
     team = make_team(make_org("acme", "Acme"), owner="olivia@example.com", members={
@@ -107,7 +87,8 @@ def test_concurrent_transfers_demotions_and_adds_keep_the_rules(pg_app, round_):
             for b, e in zip(managers, ["race@example.com", "RACE@example.com", "Race@Example.com",
                                        "race@EXAMPLE.com", "race@example.com", "RACE@EXAMPLE.COM"], strict=False)
         ]
-        results = run_together(transfers + demotions + adds)
+        results = [(0, repr(r)) if isinstance(r, Exception) else r
+                   for r in run_together(transfers + demotions + adds)]
 
     statuses = [status for status, _ in results]
     assert all(s in (200, 403, 422) for s in statuses), list(zip(statuses, [b[-300:] for _, b in results], strict=False))

@@ -7,7 +7,6 @@ in that thread with its own application context) or its own application context 
 service call."""
 from __future__ import annotations
 
-import threading
 
 import pytest
 from sqlalchemy import func, select
@@ -17,31 +16,12 @@ from app.extensions import db
 from app.models import Member, Seat, SeatStatus, Subscription
 from app.services import organizations, seats
 from app.services.activity import Actor
+from tests.support.concurrency import run_together
 from tests.factories import make_org, make_team, member
 from tests.support.web import csrf_token, sign_in_client
 
 pytestmark = pytest.mark.postgres
 BASE = "http://portal.test"
-
-
-def run_together(calls):
-    """Start every call at the same moment; return what each returned or raised, in order."""
-    barrier = threading.Barrier(len(calls))
-    results: list = [None] * len(calls)
-
-    def worker(i, call):
-        barrier.wait()
-        try:
-            results[i] = call()
-        except Exception as exc:  # noqa: BLE001 - the test inspects what went wrong
-            results[i] = exc
-
-    threads = [threading.Thread(target=worker, args=(i, c)) for i, c in enumerate(calls)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(120)
-    return results
 
 
 @pytest.fixture
