@@ -148,10 +148,7 @@ def mail_deliver():
     """Send every queued email (retries the ones that failed before)."""
     config = current_app.config
     try:
-        sent, failed = mail.deliver_queued(
-            db.session, smtp_url=config["SMTP_URL"], mail_from=config["MAIL_FROM"],
-            timeout=config["SMTP_TIMEOUT"],
-        )
+        sent, failed = mail.deliver_queued(db.session, **mail.delivery_settings(config))
     except ValueError as exc:  # a malformed SMTP_URL
         raise click.ClickException(str(exc)) from None
     click.echo(f"Delivered {sent}, failed {failed}.")

@@ -90,6 +90,7 @@ def deliver_queued(
     timeout: int = 10,
     ids: list | None = None,
     limit: int = 500,
+    log_without_smtp: bool = True,
 ) -> tuple[int, int]:
     """Try to deliver queued mail (all of it, or just `ids`). Returns (sent, failed).
 
@@ -114,6 +115,9 @@ def deliver_queued(
             continue
         email.attempts += 1
         try:
+            if settings is None and not log_without_smtp:
+                # Mail holds one-time links: in production it never goes to the log.
+                raise RuntimeError("SMTP_URL is not set; the mail stays queued")
             if settings is None:
                 log.info(
                     "SMTP_URL is not set; mail written to the log instead of sent.\n"
@@ -180,15 +184,20 @@ def _deliver_ids(bind, ids: list, settings: dict) -> None:
         _background.discard(threading.current_thread())
 
 
+def delivery_settings(config) -> dict:
+    """How to deliver, from the app's config: SMTP, or (outside production) the log."""
+    return {"smtp_url": config.get("SMTP_URL"), "mail_from": config["MAIL_FROM"],
+            "timeout": config.get("SMTP_TIMEOUT", 10),
+            "log_without_smtp": config.get("PORTAL_ENV") != "production"}
+
+
 @event.listens_for(Session, "after_commit")
 def _deliver_after_commit(session: Session) -> None:
     ids = session.info.pop("outbox_ids", None)
     background = session.info.pop("outbox_background", False)
     if not ids or not has_app_context() or not current_app.config.get("MAIL_DELIVER_ON_COMMIT", True):
         return
-    config = current_app.config
-    settings = {"smtp_url": config.get("SMTP_URL"), "mail_from": config["MAIL_FROM"],
-                "timeout": config.get("SMTP_TIMEOUT", 10)}
+    settings = delivery_settings(current_app.config)
     if not background:
         _deliver_ids(session.get_bind(), ids, settings)
         return

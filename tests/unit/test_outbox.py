@@ -216,6 +216,17 @@ class TestWithoutSmtp:
         [row] = outbox(session)
         assert row.status is EmailStatus.SENT
 
+    def test_in_production_one_time_links_never_reach_the_log(self, app, session, org, caplog):
+        caplog.set_level(logging.INFO, logger="portal.mail")
+        app.config.update(SMTP_URL=None, PORTAL_ENV="production")
+        queue(session, org, link="http://portal.test/acme/login/verify?token=secret", code="SECR2345")
+        session.commit()
+        logged = "\n".join(r.getMessage() for r in caplog.records)
+        assert "token=secret" not in logged and "SECR2345" not in logged
+        [row] = outbox(session)
+        assert row.status is EmailStatus.QUEUED and row.attempts == 1
+        assert row.last_error == "RuntimeError: SMTP_URL is not set; the mail stays queued"
+
 
 @pytest.mark.postgres
 def test_a_mail_being_sent_by_another_process_is_skipped_not_sent_twice(pg_app, mailbox):
