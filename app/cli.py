@@ -53,17 +53,27 @@ def org_create(slug: str, name: str):
 @click.argument("slug")
 @click.argument("origins", nargs=-1, metavar="ORIGIN...")
 @click.option("--none", "clear", is_flag=True, help="Allow no origin: the portal cannot be framed.")
-def org_allow_embed(slug: str, origins: tuple[str, ...], clear: bool):
+@click.option("--sign-in-in-frame/--no-sign-in-in-frame", "signin", default=None,
+              help="Whether an ended session inside the frame shows the sign-in form "
+                   "(default: no; the host page is told to mint a new session).")
+def org_allow_embed(slug: str, origins: tuple[str, ...], clear: bool, signin: bool | None):
     """Set the origins (https://app.example.com) allowed to frame this organization's portal."""
-    if not origins and not clear:
+    if not origins and not clear and signin is None:
         raise click.UsageError("Give at least one ORIGIN, or --none to forbid framing.")
 
     def work():
         org = organizations.get_organization(db.session, slug)
-        return organizations.set_embed_origins(db.session, org, [] if clear else list(origins))
+        if origins or clear:
+            organizations.set_embed_origins(db.session, org, [] if clear else list(origins))
+        if signin is not None:
+            organizations.allow_signin_in_frame(db.session, org, signin)
+        return org
 
-    allowed = _run(work)
+    org = _run(work)
+    allowed = org.embed_origins or []
     click.echo("Allowed to frame the portal: " + (" ".join(allowed) if allowed else "nobody"))
+    click.echo("Sign-in form inside the frame: "
+               + ("shown" if (org.features or {}).get("signin_in_frame") else "not shown"))
 
 
 @token_cli.command("create")

@@ -97,7 +97,7 @@ class Organization(TimestampMixin, db.Model):
     name: Mapped[str] = mapped_column(String(256))
     # Origins (scheme://host[:port]) allowed to frame this organization's portal.
     embed_origins: Mapped[list] = mapped_column(JSON, default=list)
-    # Portal features that are switched on, e.g. {"seats": true, "member_signin_in_frame": false}.
+    # Portal features that are switched on, e.g. {"seats": true, "signin_in_frame": false}.
     features: Mapped[dict] = mapped_column(JSON, default=dict)
 
 

@@ -243,3 +243,11 @@ def set_embed_origins(session: Session, organization: Organization, origins: lis
     organization.embed_origins = cleaned
     session.flush()
     return cleaned
+
+
+def allow_signin_in_frame(session: Session, organization: Organization, allowed: bool) -> bool:
+    """Whether an ended session inside a vendor's iframe may show the sign-in form (default: no;
+    the frame tells the host, which mints a new session)."""
+    organization.features = {**(organization.features or {}), "signin_in_frame": bool(allowed)}
+    session.flush()
+    return bool(allowed)

@@ -22,7 +22,8 @@ def test_a_bad_origin_is_a_422_naming_it(api):
 
 def test_wrong_shapes_are_422(api):
     assert api.patch("/v1/portal-settings", json={"embed_origins": "https://a.example"}).status_code == 422
-    assert api.patch("/v1/portal-settings", json={}).status_code == 422
+    assert api.patch("/v1/portal-settings", json={"signin_in_frame": [1]}).status_code == 422
+    assert api.patch("/v1/portal-settings", json={}).status_code == 200  # nothing to change
 
 
 def test_scopes_are_enforced(api, org):
@@ -38,3 +39,12 @@ def test_each_organization_sees_only_its_own(api, other_org):
     api.patch("/v1/portal-settings", json={"embed_origins": ["https://mine.example"]})
     theirs = api.as_(mint_token(other_org))
     assert theirs.get("/v1/portal-settings").get_json()["embed_origins"] == []
+
+
+def test_sign_in_inside_frames_is_off_until_switched_on(api):
+    assert api.get("/v1/portal-settings").get_json()["signin_in_frame"] is False
+    api.patch("/v1/portal-settings", json={"embed_origins": ["https://a.example"]})
+    response = api.patch("/v1/portal-settings", json={"signin_in_frame": True})
+    assert response.status_code == 200
+    assert response.get_json()["signin_in_frame"] is True
+    assert response.get_json()["embed_origins"] == ["https://a.example"], "left-out fields stay"

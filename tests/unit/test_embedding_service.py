@@ -91,3 +91,13 @@ class TestExchangeHandoff:
             sessions.exchange_handoff(session, other, handoff)
         assert exc.value.reason == "unknown"
         assert session.query(PortalSession).filter_by(kind="embed").count() == 0
+
+
+class TestAllowSigninInFrame:
+    def test_off_by_default_and_switchable(self, session, app):
+        org = make_org()
+        assert not (org.features or {}).get("signin_in_frame")
+        assert organizations.allow_signin_in_frame(session, org, True) is True
+        assert org.features["signin_in_frame"] is True and org.features["seats"] is True
+        organizations.allow_signin_in_frame(session, org, False)
+        assert org.features["signin_in_frame"] is False

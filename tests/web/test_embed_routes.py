@@ -65,3 +65,10 @@ def test_htmx_request_in_a_frame_after_expiry_is_redirected_whole(client, org):
     response = client.get("/acme/team", headers={"Sec-Fetch-Dest": "empty", "HX-Request": "true"})
     assert response.status_code == 204
     assert response.headers["HX-Redirect"].startswith("/acme/login")
+
+
+def test_an_organization_may_allow_the_sign_in_form_inside_frames(client, org):
+    organizations.allow_signin_in_frame(db.session, org, True)
+    db.session.commit()
+    response = client.get("/acme/team", headers={"Sec-Fetch-Dest": "iframe"})
+    assert response.status_code == 303 and response.headers["Location"].startswith("/acme/login")
