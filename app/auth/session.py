@@ -70,8 +70,11 @@ def _framed() -> bool:
 
 
 def sign_in(member: Member, *, kind: str = "browser", return_url: str | None = None) -> None:
-    """Start a fresh session for `member` (the caller commits)."""
+    """Start a fresh session for `member` (the caller commits). Inside a vendor's frame the
+    portal stays in its embedded look."""
+    framing = {key: session[key] for key in ("embedded", "return_url") if key in session}
     session.clear()
+    session.update(framing)
     row, token = session_service.start_session(
         db.session,
         member,

@@ -72,3 +72,24 @@ def test_an_organization_may_allow_the_sign_in_form_inside_frames(client, org):
     db.session.commit()
     response = client.get("/acme/team", headers={"Sec-Fetch-Dest": "iframe"})
     assert response.status_code == 303 and response.headers["Location"].startswith("/acme/login")
+
+
+def test_signing_in_inside_a_frame_keeps_the_embedded_look(client, org, mailbox):
+    from tests.support.smtp import first_link
+    from tests.support.web import post_form
+
+    team = make_team(org, name="Globex", owner="olivia@example.com")
+    _row, _api, handoff = sessions.start_api_session(db.session, member(team, "olivia@example.com"))
+    organizations.allow_signin_in_frame(db.session, org, True)
+    db.session.commit()
+    client.get(f"/acme/portal/enter?token={handoff}")
+    for row in db.session.query(sessions.PortalSession).filter_by(kind="embed"):
+        sessions.end_session(db.session, row)
+    db.session.commit()
+    assert client.get("/acme/team").headers["Location"].startswith("/acme/login")
+    post_form(client, "/acme/login", {"email": "olivia@example.com"})
+    link = first_link(mailbox.wait_for("olivia@example.com"), "/login/verify")
+    token = link.split("token=", 1)[1]
+    post_form(client, "/acme/login/verify", {"token": token}, page=f"/acme/login/verify?token={token}")
+    page = client.get("/acme/team").get_data(as_text=True)
+    assert 'class="embedded"' in page and "Globex" in page
