@@ -12,7 +12,8 @@ def root():
     raise NotFound()
 
 
-from . import customers, members, organization, portal, seats, sessions, subscriptions  # noqa: E402,F401
+from . import customers, members, organization, portal, portal_subscriptions  # noqa: E402,F401
+from . import seats, sessions, subscriptions  # noqa: E402,F401
 from .openapi import bp as openapi_bp  # noqa: E402
 
 __all__ = ["bp", "openapi_bp"]

@@ -2,12 +2,14 @@
 Polar`, `base_url=`). Each rule violation must reach the caller as the SDK's typed exception."""
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import Member, Role, Seat, Subscription
-from tests.api.conftest import mint_token
+from app.models import Member, Role, Seat, SeatStatus, Subscription
+from tests.api.conftest import member_token, mint_token
 from tests.factories import make_individual, make_org, make_team, member
 from tests.support.smtp import first_link
 
@@ -321,3 +323,44 @@ def test_customers_and_rate_limits(polar_sdk_1, live_server, team, token):
     assert out["owner"] == ["peter@initech.example"]
     assert out["unknown"] == 404 and out["no_owner"] == ["body", "owner"]
     assert out["resend_too_soon"] == [429, True]
+
+
+def test_customer_portal_claimed_subscriptions(polar_sdk_1, live_server, org, team, dev, token):
+    """The SDK's strict parser accepts our `CustomerSubscription`; `iter_…` walks every page."""
+    first = db.session.scalar(select(Subscription).where(Subscription.customer_id == team.id))
+    extra = [Subscription(customer_id=team.id, product_name=f"Add-on {i}", seats=2,
+                          created_at=first.created_at + timedelta(seconds=i)) for i in (1, 2)]
+    db.session.add_all(extra)
+    db.session.flush()
+    for sub in (first, *extra):
+        db.session.add(Seat(subscription_id=sub.id, status=SeatStatus.CLAIMED, email=dev.email,
+                            member_id=dev.id, claimed_at=sub.created_at))
+    db.session.commit()
+    out = polar_sdk_1.run(
+        """
+        from polar.v2026_10 import Polar, errors
+        base = INPUT["base_url"]
+        seats = Polar(INPUT["member_token"], base_url=base).customer_portal.seats
+        page = seats.list_claimed_subscriptions(page=1, limit=2)
+        OUT["page"] = [type(page).__name__, page.pagination.total_count, page.pagination.max_page,
+                       len(page.items)]
+        one = page.items[0]
+        OUT["first"] = [type(one).__name__, type(one.product).__name__, one.id, one.product_id,
+                        one.customer_id, one.product.name, one.seats, one.status, one.amount,
+                        one.product.organization.id, one.product.organization.slug,
+                        one.product.organization.name]
+        OUT["iter"] = [(s.id, s.product.name) for s in seats.iter_list_claimed_subscriptions(limit=2)]
+        vendor = Polar(INPUT["token"], base_url=base)
+        e = failure(lambda: vendor.customer_portal.seats.list_claimed_subscriptions(),
+                    errors.CustomerPortalSeatsListClaimedSubscriptions401Error)
+        OUT["org_token"] = e.status_code
+        report()
+        """,
+        token=token, member_token=member_token(dev), base_url=live_server.url,
+    )
+    assert out["page"] == ["ListResourceCustomerSubscription", 3, 2, 2]
+    assert out["first"] == ["CustomerSubscription", "CustomerSubscriptionProduct", str(first.id),
+                            str(first.product_id), str(team.id), "Team plan", 3, "active", 0,
+                            str(org.id), "acme", "Acme Analytics"]
+    assert out["iter"] == [[str(s.id), s.product_name] for s in (first, *extra)]
+    assert out["org_token"] == 401
