@@ -94,6 +94,38 @@ def token_create(slug: str, scopes: tuple[str, ...], name: str | None):
     click.echo(raw)
 
 
+@token_cli.command("list")
+@click.argument("slug")
+def token_list(slug: str):
+    """List the organization's access tokens: id, name, scopes, and whether revoked."""
+
+    def work():
+        org = organizations.get_organization(db.session, slug)
+        return organizations.list_tokens(db.session, org)
+
+    rows = _run(work)
+    if not rows:
+        click.echo("No access tokens. Create one with: flask --app wsgi token create " + slug)
+    for row in rows:
+        state = f"revoked {row.revoked_at:%Y-%m-%d}" if row.revoked_at else "active"
+        click.echo(f"{row.id}  {state:<18} {row.name or '-':<20} {' '.join(row.scopes)}")
+
+
+@token_cli.command("revoke")
+@click.argument("slug")
+@click.argument("token_id")
+def token_revoke(slug: str, token_id: str):
+    """Revoke an access token now (its id comes from `token list`)."""
+
+    def work():
+        org = organizations.get_organization(db.session, slug)
+        return organizations.revoke_token(db.session, org, token_id)
+
+    row = _run(work)
+    click.echo(f"Token {row.id} is revoked; requests with it now get 401.")
+    click.echo(str(row.id))
+
+
 @team_cli.command("create")
 @click.argument("slug")
 @click.option("--name", required=True, help="The team's name.")

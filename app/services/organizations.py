@@ -17,6 +17,7 @@ from ..models import (
     Seat,
     SeatStatus,
     Subscription,
+    utcnow,
 )
 from ..security import hash_token, new_token
 from . import activity
@@ -251,3 +252,26 @@ def allow_signin_in_frame(session: Session, organization: Organization, allowed:
     organization.features = {**(organization.features or {}), "signin_in_frame": bool(allowed)}
     session.flush()
     return bool(allowed)
+
+
+def list_tokens(session: Session, organization: Organization) -> list[OrganizationToken]:
+    """The organization's access tokens, newest first (hashes only; nobody can read a token)."""
+    return list(session.scalars(
+        select(OrganizationToken)
+        .where(OrganizationToken.organization_id == organization.id)
+        .order_by(OrganizationToken.created_at.desc())
+    ))
+
+
+def revoke_token(session: Session, organization: Organization, token_id) -> OrganizationToken:
+    """Revoke an access token of this organization at once. Revoking twice changes nothing."""
+    row = session.scalar(select(OrganizationToken).where(
+        OrganizationToken.id == parse_id(token_id, "Token not found."),
+        OrganizationToken.organization_id == organization.id,
+    ))
+    if row is None:
+        raise NotFound("Token not found.")
+    if row.revoked_at is None:
+        row.revoked_at = utcnow()
+        session.flush()
+    return row

@@ -136,6 +136,44 @@ class TestTokenCreate:
         assert_clear_error(cli("token", "create", "nope"), "No organization called 'nope'.")
 
 
+class TestTokenListAndRevoke:
+    @pytest.fixture
+    def org(self, app):
+        return make_org("acme", "Acme")
+
+    def test_list_shows_tokens_without_their_secret(self, cli, org):
+        raw = last_line(cli("token", "create", "acme", "--name", "ci", "--scope", "members:read"))
+        result = cli("token", "list", "acme")
+        assert_ok(result)
+        assert "active" in result.stdout and "ci" in result.stdout and "members:read" in result.stdout
+        assert raw not in result.stdout
+
+    def test_list_of_an_organization_without_tokens_says_how_to_make_one(self, cli, org):
+        assert "token create acme" in cli("token", "list", "acme").stdout
+
+    def test_revoke_stops_the_token_at_once(self, cli, app, session, org):
+        raw = last_line(cli("token", "create", "acme"))
+        [row] = fresh(session, OrganizationToken)
+        headers = {"Authorization": f"Bearer {raw}"}
+        assert app.test_client().get("/v1/portal-settings", headers=headers).status_code == 200
+        result = cli("token", "revoke", "acme", row.id)
+        assert_ok(result)
+        assert last_line(result) == str(row.id)
+        assert app.test_client().get("/v1/portal-settings", headers=headers).status_code == 401
+        assert "revoked" in cli("token", "list", "acme").stdout
+        assert_ok(cli("token", "revoke", "acme", row.id))  # twice: no change, no error
+
+    def test_another_organizations_token_cannot_be_revoked(self, cli, session, org):
+        make_org("globex", "Globex")
+        cli("token", "create", "globex")
+        [row] = fresh(session, OrganizationToken)
+        assert_clear_error(cli("token", "revoke", "acme", row.id), "Token not found.")
+        assert fresh(session, OrganizationToken)[0].revoked_at is None
+
+    def test_a_bad_id_is_a_clear_error(self, cli, org):
+        assert_clear_error(cli("token", "revoke", "acme", "not-an-id"), "Token not found.")
+
+
 class TestTeamCreate:
     @pytest.fixture
     def org(self, app):
