@@ -231,6 +231,12 @@ class TestAddMember:
         assert again.name == "Maya" and again.role is Role.MEMBER
         assert events(session, "member.added") == []
 
+    def test_case_is_ignored_beyond_ascii_too(self, session, team):
+        actor = as_(team, "olivia@example.com")
+        jorg, created = members.add_member(session, actor, team, email="JÖRG@example.com")
+        again, created_again = members.add_member(session, actor, team, email="jörg@example.com")
+        assert created and not created_again and again.id == jorg.id
+
     def test_a_removed_email_can_be_added_again_as_a_new_row(self, session, team):
         actor = as_(team, "olivia@example.com")
         sam = member(team, "sam@example.com")
