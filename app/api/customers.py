@@ -114,10 +114,6 @@ def get_customer_external(path: ExternalIdPath):
            response=Customer, errors=(404,))
 def update_customer(path: IdPath, body: CustomerUpdate):
     """Change the customer's name or metadata. Scope: `customers:write`."""
-    customer = customer_by_id(path.id)
-    if "name" in body.model_fields_set and body.name is not None and body.name.strip():
-        customer.name = body.name.strip()
-    if "metadata" in body.model_fields_set:
-        customer.customer_metadata = body.metadata or {}
-    db.session.flush()
+    changes = {field: getattr(body, field) for field in body.model_fields_set}
+    customer = organizations.update_customer(db.session, g.actor, customer_by_id(path.id), **changes)
     return Customer.from_row(customer)

@@ -66,6 +66,7 @@ def record(
 
 ACTION_LABELS = {
     "team.created": "created the team",
+    "customer.updated": "updated the team details of",
     "member.added": "added",
     "member.updated": "changed",
     "member.removed": "removed",

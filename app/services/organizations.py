@@ -135,6 +135,32 @@ def create_team(
     return customer
 
 
+_KEEP = object()
+
+
+def update_customer(
+    session: Session, actor: Actor, customer: Customer, *, name=_KEEP, metadata=_KEEP
+) -> Customer:
+    """Rename a customer or replace its metadata; a change is written to the activity log.
+
+    Rules: a name is 1-256 characters after trimming (a blank one leaves the name as it is)."""
+    before = {"name": customer.name, "metadata": customer.customer_metadata or {}}
+    if name is not _KEEP and name is not None and name.strip():
+        if len(name.strip()) > 256:
+            raise RuleViolation("A name can be at most 256 characters.", field="name")
+        customer.name = name.strip()
+    if metadata is not _KEEP:
+        customer.customer_metadata = dict(metadata or {})
+    after = {"name": customer.name, "metadata": customer.customer_metadata or {}}
+    if after != before:
+        changed = [key for key in after if after[key] != before[key]]
+        activity.record(session, actor, customer, "customer.updated", subject_type="customer",
+                        subject_id=customer.id, subject_label=customer.name or str(customer.id),
+                        before={k: before[k] for k in changed}, after={k: after[k] for k in changed})
+    session.flush()
+    return customer
+
+
 def get_customer(session: Session, organization: Organization, customer_id) -> Customer:
     cid = parse_id(customer_id, "Customer not found.")
     customer = session.scalar(

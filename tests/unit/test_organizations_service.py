@@ -6,6 +6,7 @@ from app.errors import NotFound, PortalError, RuleViolation
 from app.models import ActivityEvent, CustomerType, Member, Role, Seat, SeatStatus, Subscription
 from app.security import hash_token
 from app.services import organizations
+from app.services.activity import Actor
 from tests.factories import make_org, make_team
 
 
@@ -134,3 +135,26 @@ class TestSetSeatCount:
             organizations.set_seat_count(session, team, 1)
         assert "2 seats are in use" in exc.value.message
         assert organizations.set_seat_count(session, team, 2).seats == 2
+
+
+class TestUpdateCustomer:
+    def test_rename_and_metadata_are_logged(self, session, app):
+        team = make_team(make_org(), name="Globex")
+        organizations.update_customer(session, Actor.operator(), team, name="  Globex Inc ",
+                                      metadata={"plan": "pro"})
+        assert (team.name, team.customer_metadata) == ("Globex Inc", {"plan": "pro"})
+        event = session.scalar(select(ActivityEvent).where(ActivityEvent.action == "customer.updated"))
+        assert event.before == {"name": "Globex", "metadata": {}}
+        assert event.after == {"name": "Globex Inc", "metadata": {"plan": "pro"}}
+
+    def test_blank_name_keeps_the_name_and_no_change_logs_nothing(self, session, app):
+        team = make_team(make_org(), name="Globex")
+        organizations.update_customer(session, Actor.operator(), team, name="   ")
+        assert team.name == "Globex"
+        assert session.scalar(select(ActivityEvent).where(ActivityEvent.action == "customer.updated")) is None
+
+    def test_name_is_at_most_256_characters(self, session, app):
+        team = make_team(make_org(), name="Globex")
+        with pytest.raises(RuleViolation) as exc:
+            organizations.update_customer(session, Actor.operator(), team, name="x" * 257)
+        assert exc.value.field == "name" and team.name == "Globex"
