@@ -15,11 +15,12 @@ import uuid
 
 import pytest
 from flask_migrate import upgrade
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, select, text
 from sqlalchemy.engine import make_url
 
 from app import create_app
 from app.extensions import db, limiter
+from app.models import Subscription
 from app.services import mail
 from tests.support.clients import IsolatedClient
 from tests.support.smtp import SmtpSink
@@ -124,9 +125,9 @@ def _wipe(app) -> None:
         db.engine.dispose()
 
 
-@pytest.fixture
-def app(migrated, smtp_sink, mailbox):
-    app = make_app(migrated, smtp_sink)
+def _app_for_one_test(database_url: str, smtp_sink: SmtpSink):
+    """An app on a migrated database, inside its context; emptied again after the test."""
+    app = make_app(database_url, smtp_sink)
     limiter.reset()
     with app.app_context():
         yield app
@@ -136,9 +137,20 @@ def app(migrated, smtp_sink, mailbox):
 
 
 @pytest.fixture
+def app(migrated, smtp_sink, mailbox):
+    yield from _app_for_one_test(migrated, smtp_sink)
+
+
+@pytest.fixture
 def session(app):
     """The database session of the app under test."""
     return db.session
+
+
+@pytest.fixture
+def sub(session, team):
+    """The seat subscription of the module's `team` fixture."""
+    return session.scalars(select(Subscription).where(Subscription.customer_id == team.id)).one()
 
 
 @pytest.fixture
@@ -196,9 +208,4 @@ def pg_database(tmp_path_factory, smtp_sink):
 
 @pytest.fixture
 def pg_app(pg_database, smtp_sink, mailbox):
-    app = make_app(pg_database, smtp_sink)
-    limiter.reset()
-    with app.app_context():
-        yield app
-        db.session.remove()
-    _wipe(app)
+    yield from _app_for_one_test(pg_database, smtp_sink)

@@ -23,7 +23,7 @@ from app.errors import (
 )
 from app.extensions import db
 from app.models import (
-    ActivityEvent, Member, OutboxEmail, Role, Seat, SeatStatus, Subscription, utcnow,
+    ActivityEvent, Member, OutboxEmail, Role, Seat, SeatStatus, utcnow,
 )
 from app.services import members, organizations, seats
 from app.services.activity import Actor
@@ -44,11 +44,6 @@ def team(org):
         "ben@example.com": Role.BILLING_MANAGER,
         "maya@example.com": Role.MEMBER,
     })
-
-
-@pytest.fixture
-def sub(session, team):
-    return session.scalars(select(Subscription).where(Subscription.customer_id == team.id)).one()
 
 
 @pytest.fixture

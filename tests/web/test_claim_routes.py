@@ -6,7 +6,7 @@ from urllib.parse import urlsplit
 import pytest
 from sqlalchemy import func, select, text as sql
 
-from app.models import ActivityEvent, PortalSession, Role, Seat, SeatStatus, Subscription, utcnow
+from app.models import ActivityEvent, PortalSession, Role, Seat, SeatStatus, utcnow
 from app.services import seats
 from app.services.activity import Actor
 from tests.factories import make_org, make_team, member
@@ -30,11 +30,6 @@ def org(app):
 def team(org):
     return make_team(org, name="Globex", owner="olivia@example.com", seats=3, members={
         "ben@example.com": Role.BILLING_MANAGER, "maya@example.com": Role.MEMBER})
-
-
-@pytest.fixture
-def sub(session, team):
-    return session.scalars(select(Subscription).where(Subscription.customer_id == team.id)).one()
 
 
 def owner(team):

@@ -32,11 +32,6 @@ def team(org):
 
 
 @pytest.fixture
-def sub(session, team):
-    return session.scalars(select(Subscription).where(Subscription.customer_id == team.id)).one()
-
-
-@pytest.fixture
 def other_team(org):
     return make_team(org, name="Initech", owner="zed@other.example", seats=2)
 
