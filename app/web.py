@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime, UTC
 
 from flask import Response, flash, make_response, redirect, render_template, request
-from jinja2_fragments.flask import render_block
+from jinja2_fragments.flask import render_blocks
 
 
 def is_htmx() -> bool:
@@ -19,11 +19,20 @@ def render(template: str, block: str | None = None, *, status: int = 200, **cont
 
     Flash messages travel with fragments as an out-of-band toast region."""
     if block and is_htmx():
-        body = render_block(template, block, **context)
-        body += render_template("_toasts.html", oob=True)
-    else:
-        body = render_template(template, **context)
-    response = make_response(body, status)
+        return fragments(template, [block], status=status, **context)
+    response = make_response(render_template(template, **context), status)
+    response.headers.add("Vary", "HX-Request")
+    return response
+
+
+def fragments(template: str | None = None, blocks: list[str] = (), *, status: int = 200,
+              trigger: str | None = None, **context) -> Response:
+    """An htmx answer: named blocks of `template` (none: only the toasts), the flash messages
+    as out-of-band toasts, and optionally an `HX-Trigger` event for the rest of the page."""
+    body = render_blocks(template, list(blocks), **context) if blocks else ""
+    response = make_response(body + render_template("_toasts.html", oob=True), status)
+    if trigger:
+        response.headers["HX-Trigger"] = trigger
     response.headers.add("Vary", "HX-Request")
     return response
 

@@ -49,3 +49,10 @@ def member(team: Customer, email: str) -> Member:
         Member.customer_id == team.id, Member.email == email, Member.deleted_at.is_(None)
     ).one()
 
+
+
+def as_(team: Customer, email: str):
+    """The service actor for a member of `team` (what the portal passes for a signed-in person)."""
+    from app.services.activity import Actor
+
+    return Actor(member=member(team, email))

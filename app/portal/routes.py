@@ -5,8 +5,7 @@ from __future__ import annotations
 
 from urllib.parse import parse_qs, urlsplit
 
-from flask import flash, g, make_response, render_template, request, url_for
-from jinja2_fragments.flask import render_blocks
+from flask import flash, g, request, url_for
 
 from ..auth.session import member_required
 from ..errors import PortalError, RuleViolation
@@ -16,7 +15,7 @@ from ..models import CustomerType, Role
 from ..services import members, seats
 from ..services.activity import Actor
 from ..services.paging import Page
-from ..web import is_htmx, redirect_to, render
+from ..web import fragments, is_htmx, redirect_to, render
 from . import bp
 from .forms import AddMemberForm, EditMemberForm
 
@@ -164,12 +163,9 @@ def _added(form: AddMemberForm, member, created: bool):
     if not is_htmx():
         return redirect_to(url_for("portal.team"), message)
     flash(message, "success")
-    body = render_blocks(TEAM, ["add_member_form", "new_row_oob"], add_form=AddMemberForm(formdata=None),
-                         existing=None, **_row_context(member, fresh=True))
-    response = make_response(body + render_template("_toasts.html", oob=True))
-    response.headers["HX-Trigger"] = "members-changed"
-    response.headers.add("Vary", "HX-Request")
-    return response
+    return fragments(TEAM, ["add_member_form", "new_row_oob"], trigger="members-changed",
+                     add_form=AddMemberForm(formdata=None), existing=None,
+                     **_row_context(member, fresh=True))
 
 
 @bp.get("/team/members/<member_id>/row")
@@ -285,7 +281,4 @@ def remove_member(member_id):
     if not is_htmx():
         return redirect_to(url_for("portal.team"), message)
     flash(message, "success")
-    response = make_response(render_template("_toasts.html", oob=True))
-    response.headers["HX-Trigger"] = "members-changed, seats-changed"
-    response.headers.add("Vary", "HX-Request")
-    return response
+    return fragments(trigger="members-changed, seats-changed")

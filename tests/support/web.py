@@ -8,6 +8,8 @@ from flask.testing import FlaskClient
 from app.extensions import db
 from app.services import sessions
 
+HX = {"HX-Request": "true"}  # what htmx sends with every request
+
 CSRF_RE = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|"X-CSRFToken": "([^"]+)"')
 
 

@@ -6,7 +6,7 @@ from app.errors import NotFound, NotPermitted
 from app.models import ActivityEvent, Role
 from app.services import activity, members, organizations
 from app.services.activity import Actor
-from tests.factories import make_individual, make_org, make_team, member
+from tests.factories import as_, make_individual, make_org, make_team
 
 
 @pytest.fixture
@@ -18,10 +18,6 @@ def org(app):
 def team(org):
     return make_team(org, owner="olivia@example.com", members={
         "ben@example.com": Role.BILLING_MANAGER, "maya@example.com": Role.MEMBER})
-
-
-def as_(team, email):
-    return Actor(member=member(team, email))
 
 
 class TestActor:

@@ -12,7 +12,7 @@ from app.extensions import db
 from app.models import ActivityEvent, Member, PortalSession, Role, Seat, SeatStatus, Subscription
 from app.services import members, organizations, sessions
 from app.services.activity import Actor
-from tests.factories import make_individual, make_org, make_team, member
+from tests.factories import as_, make_individual, make_org, make_team, member
 
 
 @pytest.fixture
@@ -32,10 +32,6 @@ def team(org):
 @pytest.fixture
 def other_team(org):
     return make_team(org, owner="zed@other.example", members={"yan@other.example": Role.MEMBER})
-
-
-def as_(team, email):
-    return Actor(member=member(team, email))
 
 
 def owners(session, team):

@@ -27,7 +27,7 @@ from app.models import (
 )
 from app.services import members, organizations, seats
 from app.services.activity import Actor
-from tests.factories import make_individual, make_org, make_team, member
+from tests.factories import as_, make_individual, make_org, make_team, member
 from tests.support.smtp import first_link, html_of, text_of
 
 BASE = "http://portal.test"
@@ -50,10 +50,6 @@ def team(org):
 def other_team(org):
     return make_team(org, name="Initech", owner="zed@other.example", seats=2,
                      members={"yan@other.example": Role.MEMBER})
-
-
-def as_(team, email):
-    return Actor(member=member(team, email))
 
 
 def owner(team):

@@ -8,9 +8,8 @@ from app.models import ActivityEvent, Role
 from app.services import members
 from app.services.activity import Actor
 from tests.factories import make_org, make_team, member
-from tests.support.web import sign_in_client
+from tests.support.web import HX, sign_in_client
 
-HX = {"HX-Request": "true"}
 
 
 @pytest.fixture

@@ -12,10 +12,9 @@ from app.services import organizations, seats
 from app.services.activity import Actor
 from tests.factories import make_individual, make_org, make_team, member
 from tests.support.smtp import first_link
-from tests.support.web import csrf_token, sign_in_client
+from tests.support.web import HX, csrf_token, sign_in_client
 
 PAGE = "/acme/seats"
-HX = {"HX-Request": "true"}
 
 
 @pytest.fixture

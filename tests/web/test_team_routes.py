@@ -8,9 +8,8 @@ from app.extensions import db
 from app.models import Member, PortalSession, Role, Seat, SeatStatus
 from app.services import organizations
 from tests.factories import make_individual, make_org, make_team, member
-from tests.support.web import csrf_token, sign_in_client
+from tests.support.web import HX, csrf_token, sign_in_client
 
-HX = {"HX-Request": "true"}
 
 
 @pytest.fixture
