@@ -5,6 +5,7 @@ import logging
 import os
 
 from flask import Flask, g, request
+from limits.errors import ConfigurationError
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -36,10 +37,21 @@ def create_app(config: dict | None = None) -> Flask:
         n = app.config["TRUSTED_PROXIES"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
 
+    storage_uri = app.config["RATELIMIT_STORAGE_URI"]
+    app.config.setdefault("RATELIMIT_STORAGE_OPTIONS",
+                          config_module.rate_limit_storage_options(storage_uri))
     db.init_app(app)
     migrate.init_app(app, db, directory=os.path.join(ROOT, "migrations"))
     csrf.init_app(app)
-    limiter.init_app(app)
+    try:
+        limiter.init_app(app)
+    except ConfigurationError as exc:  # e.g. "'redis' prerequisite not available"
+        raise SystemExit(f"Team Portal cannot start: RATELIMIT_STORAGE_URI: {exc}") from None
+    if config_module.is_redis(storage_uri) and not _storage_answers():
+        raise SystemExit(
+            "Team Portal cannot start: Redis at RATELIMIT_STORAGE_URI "
+            f"({config_module.redacted(storage_uri)}) is not reachable; start it or fix the URL"
+        )
     login_manager.init_app(app)
 
     from .api import bp as api_bp
@@ -86,6 +98,13 @@ def create_app(config: dict | None = None) -> Flask:
     if app.config["PORTAL_ENV"] == "production" and not app.config["SMTP_URL"]:
         app.logger.warning("SMTP_URL is not set: emails are written to the log, not sent.")
     return app
+
+
+def _storage_answers() -> bool:
+    try:
+        return bool(limiter.storage.check())
+    except Exception:  # noqa: BLE001 - any failure to answer means "not reachable"
+        return False
 
 
 def _configure_logging(app: Flask) -> None:

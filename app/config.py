@@ -56,6 +56,7 @@ def from_env(instance_path: str) -> dict:
             "SECRET_KEY must be set to a long random value when PORTAL_ENV=production "
             "(for example: python -c 'import secrets; print(secrets.token_hex(32))')"
         )
+    storage_uri = os.environ.get("RATELIMIT_STORAGE_URI", "memory://").strip() or "memory://"
     default_db = "sqlite:///" + str(Path(instance_path) / "portal.db")
     # Cookies are Secure by default; plain-http local use turns that off explicitly.
     secure_cookies = _bool(os.environ.get("SESSION_COOKIE_SECURE"), production)
@@ -83,12 +84,29 @@ def from_env(instance_path: str) -> dict:
         "SIGNIN_CLIENT_LIMIT": client_limit,
         "INVITATION_DAYS": _int("INVITATION_DAYS", 7),
         "RESEND_COOLDOWN_SECONDS": _int("RESEND_COOLDOWN_SECONDS", 60),
-        "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
+        "RATELIMIT_STORAGE_URI": storage_uri,
         "RATELIMIT_HEADERS_ENABLED": True,
         "TRUSTED_PROXIES": _int("TRUSTED_PROXIES", 0),
         "WTF_CSRF_TIME_LIMIT": None,
         "MAX_CONTENT_LENGTH": 1024 * 1024,
     }
+
+
+def is_redis(uri: str) -> bool:
+    return uri.split("://", 1)[0].startswith(("redis", "rediss"))
+
+
+def rate_limit_storage_options(uri: str) -> dict:
+    """A Redis that stops answering is an outage (503 from the error handlers), never a request
+    that hangs: short timeouts, and errors wrapped as limits' StorageError."""
+    if not is_redis(uri):
+        return {}
+    return {"socket_connect_timeout": 2, "socket_timeout": 2, "wrap_exceptions": True}
+
+
+def redacted(uri: str) -> str:
+    """A storage or database URL without its password, for messages."""
+    return re.sub(r"//([^:/@]*):[^@/]*@", r"//\1:***@", uri)
 
 
 def normalize_database_url(url: str) -> str:

@@ -10,6 +10,7 @@ Mail goes to a real SMTP server (aiosmtpd) on loopback; `mailbox` holds what it 
 from __future__ import annotations
 
 import os
+import shutil
 import threading
 import uuid
 
@@ -23,6 +24,7 @@ from app.extensions import db, limiter
 from app.models import Subscription
 from app.services import mail
 from tests.support.clients import IsolatedClient
+from tests.support.redis_server import RedisServer
 from tests.support.smtp import SmtpSink
 
 CI = os.environ.get("CI", "").lower() == "true"
@@ -57,6 +59,26 @@ def smtp_sink():
 def mailbox(smtp_sink):
     smtp_sink.clear()
     return smtp_sink
+
+
+# --- Redis (rate limits shared by processes and hosts) ---------------------------------------
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory):
+    """A real redis-server on a free loopback port, for this test session."""
+    if not shutil.which("redis-server"):
+        unavailable("redis-server is not installed (apt-get install redis-server)")
+    server = RedisServer(tmp_path_factory.mktemp("redis"))
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def redis_url(redis_server) -> str:
+    """The Redis URL, emptied before the test."""
+    redis_server.flush()
+    return redis_server.url
 
 
 # --- the application ------------------------------------------------------------------------
