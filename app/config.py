@@ -32,6 +32,15 @@ def _int(name: str, default: int) -> int:
         raise ConfigError(f"{name} must be a whole number, got {raw!r}") from None
 
 
+def _limit(name: str, default: str) -> str:
+    value = os.environ.get(name, default).strip() or default
+    try:
+        parse_many(value)
+    except ValueError:  # Flask-Limiter would log it and quietly apply no limit at all
+        raise ConfigError(f"{name} must look like '{default}', got {value!r}") from None
+    return value
+
+
 def from_env(instance_path: str) -> dict:
     """Build the Flask config mapping from the process environment."""
     env = os.environ.get("PORTAL_ENV", "development").strip().lower() or "development"
@@ -43,13 +52,7 @@ def from_env(instance_path: str) -> dict:
     if smtp_url and not SMTP_URL_RE.match(smtp_url):
         raise ConfigError("SMTP_URL must look like smtp://host:port, smtps://host:port or "
                           "smtp://user:password@host:port?starttls=1")
-    client_limit = os.environ.get("SIGNIN_CLIENT_LIMIT", "20 per 10 minutes")
-    try:
-        parse_many(client_limit)
-    except ValueError:  # Flask-Limiter would log it and quietly apply no limit at all
-        raise ConfigError(
-            f"SIGNIN_CLIENT_LIMIT must look like '20 per 10 minutes', got {client_limit!r}"
-        ) from None
+    client_limit = _limit("SIGNIN_CLIENT_LIMIT", "20 per 10 minutes")
     secret = os.environ.get("SECRET_KEY", "")
     if production and (not secret or secret == DEV_SECRET_KEY or len(secret) < 16):
         raise ConfigError(
@@ -84,6 +87,9 @@ def from_env(instance_path: str) -> dict:
         "SIGNIN_CLIENT_LIMIT": client_limit,
         "INVITATION_DAYS": _int("INVITATION_DAYS", 7),
         "RESEND_COOLDOWN_SECONDS": _int("RESEND_COOLDOWN_SECONDS", 60),
+        # Invitation emails (assign, resend and an invitee's new-link request, counted together).
+        "INVITATIONS_PER_TEAM": _limit("INVITATIONS_PER_TEAM", "50 per hour"),
+        "INVITATIONS_PER_ADDRESS": _limit("INVITATIONS_PER_ADDRESS", "3 per day"),
         "RATELIMIT_STORAGE_URI": storage_uri,
         "RATELIMIT_HEADERS_ENABLED": True,
         "TRUSTED_PROXIES": _int("TRUSTED_PROXIES", 0),

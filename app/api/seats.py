@@ -12,6 +12,7 @@ from ..extensions import db
 from ..models import Customer as CustomerRow
 from ..models import Seat as SeatRow
 from ..models import Subscription
+from ..ratelimits import client_limit
 from ..services import members as member_service
 from ..services import seats as seat_service
 from ..services import sessions as session_service
@@ -202,7 +203,7 @@ def get_claim_info(path: InvitationPath):
 
 @operation(bp, "POST", "/customer-seats/claim", "customer_seats:claim_seat", tag=TAG,
            summary="Claim a seat", auth=None, body=SeatClaim, response=CustomerSeatClaimResponse,
-           errors=(400,))
+           errors=(400, 429), decorators=(client_limit,))
 def claim_seat(body: SeatClaim):
     """Public: the invitation token is the credential. Claims the seat (single use) and returns
     a member session token for the customer-portal API. 400 `InvalidInvitationToken` for a

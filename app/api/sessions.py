@@ -7,7 +7,8 @@ from flask import current_app, g
 from sqlalchemy import select
 
 from ..errors import InvalidToken, NotFound, PortalError
-from ..extensions import db, limiter
+from ..extensions import db
+from ..ratelimits import client_limit
 from ..models import Member as MemberRow
 from ..models import Organization, Role
 from ..services import members as member_service
@@ -89,10 +90,6 @@ def create_customer_session(body: CustomerSessionCreate):
 PORTAL_SESSION = "customer portal: session"
 
 
-def _client_limit() -> str:
-    return current_app.config["SIGNIN_CLIENT_LIMIT"]
-
-
 def _policy() -> signin.SignInPolicy:
     c = current_app.config
     return signin.SignInPolicy(token_minutes=c["SIGNIN_TOKEN_MINUTES"],
@@ -104,7 +101,7 @@ def _policy() -> signin.SignInPolicy:
            "customer_portal:customer_session:request", tag=PORTAL_SESSION,
            summary="Email a sign-in code", auth=None, body=CustomerSessionCodeRequest,
            status=202, response=None, errors=(429,),
-           decorators=(limiter.limit(_client_limit),))
+           decorators=(client_limit,))
 def request_code(body: CustomerSessionCodeRequest):
     """Emails a sign-in link and code to the address if it belongs to a member of the
     organization. The answer is the same (202) whether or not it does. Rate-limited per email and
@@ -125,7 +122,7 @@ def _code_invalid(message: str) -> ApiError:
            summary="Exchange the emailed code for a member session token", auth=None,
            body=CustomerSessionCodeAuthenticate, response=CustomerSessionCodeAuthenticateResponse,
            errors=(401, 403, 409, 429), other_statuses={409: CustomerSelectionRequired},
-           decorators=(limiter.limit(_client_limit),))
+           decorators=(client_limit,))
 def authenticate(body: CustomerSessionCodeAuthenticate):
     """The code is single use and tied to the email it was sent to. When the email belongs to
     members of several teams, the answer is 409 `customer_selection_required` with the teams; call

@@ -8,7 +8,8 @@ from flask import current_app, g, render_template, request, session, url_for
 from flask_login import current_user
 
 from ..errors import InvalidToken, PortalError, RateLimited
-from ..extensions import db, limiter
+from ..extensions import db
+from ..ratelimits import client_limit
 from ..services import mail, signin
 from ..web import redirect_to
 from . import bp
@@ -16,10 +17,6 @@ from .forms import ChooseTeamForm, CodeForm, ConfirmLinkForm, EmailForm, EmptyFo
 from .session import sign_in, sign_out
 
 PROOF_MINUTES = 10
-
-
-def _client_limit() -> str:
-    return current_app.config["SIGNIN_CLIENT_LIMIT"]
 
 
 def _policy() -> signin.SignInPolicy:
@@ -32,7 +29,7 @@ def _policy() -> signin.SignInPolicy:
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(_client_limit, methods=["POST"])
+@client_limit
 def login():
     """Ask for an email and send a sign-in link to it."""
     if current_user.is_authenticated and current_user.organization.id == g.organization.id:
@@ -74,7 +71,7 @@ def check_email():
 
 
 @bp.post("/login/code")
-@limiter.limit(_client_limit)
+@client_limit
 def enter_code():
     """Sign in with the short code instead of the link."""
     email = session.get("signin_email")
@@ -104,7 +101,7 @@ def confirm_link():
 
 
 @bp.post("/login/verify")
-@limiter.limit(_client_limit)
+@client_limit
 def consume_link():
     """Sign in with the link's token (single use)."""
     form = ConfirmLinkForm()

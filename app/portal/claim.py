@@ -8,17 +8,14 @@ from flask import current_app, g, render_template, request, session, url_for
 
 from ..auth.session import sign_in
 from ..errors import InvalidInvitation, RateLimited, RuleViolation
-from ..extensions import db, limiter
+from ..extensions import db
+from ..ratelimits import client_limit
 from ..services import seats as seat_service
 from ..web import redirect_to
 from . import bp
 from .seat_forms import ClaimForm
 
 INVALID = "portal/claim_invalid.html"
-
-
-def _client_limit() -> str:
-    return current_app.config["SIGNIN_CLIENT_LIMIT"]
 
 
 def _invalid(exc: InvalidInvitation, token: str):
@@ -41,7 +38,7 @@ def claim():
 
 
 @bp.post("/claim")
-@limiter.limit(_client_limit)
+@client_limit
 def claim_seat():
     """Claim the seat (single use), sign the invitee in, and land them in the portal."""
     form = ClaimForm()
@@ -59,7 +56,7 @@ def claim_seat():
 
 
 @bp.post("/claim/new-link")
-@limiter.limit(_client_limit)
+@client_limit
 def claim_new_link():
     """An expired link asks for a fresh one; it goes to the invited email only."""
     form = ClaimForm()

@@ -11,7 +11,7 @@ from flask import current_app, flash, g, url_for
 from jinja2_fragments.flask import render_block
 
 from ..auth.session import member_required
-from ..errors import PortalError
+from ..errors import PortalError, RateLimited
 from ..extensions import db
 from ..models import utcnow
 from ..services import seats as seat_service
@@ -127,6 +127,7 @@ def assign_seat(subscription_id):
     """Give a seat to an email: the invitation goes out through the outbox."""
     subscription = _subscription(subscription_id)
     form = AssignSeatForm()
+    limited = None
     if form.validate_on_submit():
         try:
             seat = seat_service.assign_seat(db.session, _actor(), subscription,
@@ -136,12 +137,15 @@ def assign_seat(subscription_id):
                 raise
             db.session.rollback()
             form.email.errors.append(exc.message)
+            limited = exc if isinstance(exc, RateLimited) else None
         else:
             db.session.commit()
             return _done("seat_table", f"Invitation sent to {seat.email}.", changed=True,
                          also="assign_form", **_with_list(subscription))
-    response = render(PAGE, "assign_form", status=422,
+    response = render(PAGE, "assign_form", status=429 if limited else 422,
                       **_with_list(subscription, forms={subscription.id: form}))
+    if limited:
+        response.headers["Retry-After"] = str(limited.retry_after)
     if is_htmx():
         response.headers["HX-Retarget"] = f"#assign-{subscription.id}"
         response.headers["HX-Reswap"] = "outerHTML"

@@ -16,6 +16,7 @@ from flask import current_app, has_app_context
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from .. import ratelimits
 from ..errors import InvalidInvitation, RateLimited, RuleViolation
 from ..models import Customer, Member, Role, Seat, SeatStatus, utcnow
 from ..security import hash_token
@@ -78,10 +79,26 @@ def inviter_label(session: Session, actor: Actor, customer: Customer) -> str:
     return f"{person.name} ({person.email})" if person.name else person.email
 
 
+def spend_invitation_quota(team: Customer, address: str) -> None:
+    """Invitation emails are limited per team and per address, whichever path sends them, so a
+    manager cannot mail any address without end by assigning and revoking in a loop.
+
+    Counted in the rate-limit storage (Redis in production: every process and host)."""
+    address = address.strip().lower()
+    ratelimits.spend("invite-address", setting("INVITATIONS_PER_ADDRESS", None, "3 per day"),
+                     team.id, address,
+                     message=f"Too many invitations were sent to {address} today. "
+                             "Try again in {wait}.")
+    ratelimits.spend("invite-team", setting("INVITATIONS_PER_TEAM", None, "50 per hour"), team.id,
+                     message="Your team has sent the most invitations allowed for now. "
+                             "Try again in {wait}.")
+
+
 def queue_invitation(session: Session, seat: Seat, token: str, *, inviter: str, base_url: str,
                       days: int, reminder: bool = False) -> None:
     subscription = seat.subscription
     team = subscription.customer
+    spend_invitation_quota(team, seat.email)
     mail.queue_email(
         session, to=seat.email, kind="invitation", template="invitation",
         subject=f"{'Reminder: ' if reminder else ''}{inviter} invited you to {subscription.product_name}",

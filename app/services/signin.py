@@ -79,6 +79,15 @@ def request_sign_in(
     only goes to a known address)."""
     email = normalize_email(raw_email)
     now = utcnow()
+    _serialize_requests(session, organization, email)
+    # Old rows only count toward the rate limit while they are in its window.
+    session.execute(
+        delete(SignInToken).where(
+            SignInToken.organization_id == organization.id,
+            SignInToken.email == email,
+            SignInToken.created_at < now - timedelta(days=1),
+        )
+    )
     window_start = now - timedelta(minutes=policy.window_minutes)
     recent = session.scalars(
         select(SignInToken.created_at)
@@ -97,14 +106,6 @@ def request_sign_in(
             retry_after=retry_after,
         )
 
-    # Old rows only count toward the rate limit while they are in its window.
-    session.execute(
-        delete(SignInToken).where(
-            SignInToken.organization_id == organization.id,
-            SignInToken.email == email,
-            SignInToken.created_at < now - timedelta(days=1),
-        )
-    )
     token, code = issue_link(session, organization, email, minutes=policy.token_minutes)
     members = live_members_for_email(session, organization, email)
     if members:
@@ -121,6 +122,15 @@ def request_sign_in(
         )
     session.flush()
     return SignInRequest(token=token, code=code, emailed=bool(members))
+
+
+def _serialize_requests(session: Session, organization: Organization, email: str) -> None:
+    """Requests for one email wait for each other, so parallel ones cannot all count the same
+    rows and pass the per-email limit together: a transaction-scoped advisory lock on
+    PostgreSQL; on SQLite the DELETE that follows starts the (single) write transaction."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(select(func.pg_advisory_xact_lock(
+            func.hashtextextended(f"signin:{organization.id}:{email}", 0))))
 
 
 def link_url(base_url: str, organization: Organization, token: str) -> str:
@@ -199,7 +209,11 @@ def peek_link(session: Session, organization: Organization, token: str) -> str:
 
 
 def verify_code(session: Session, organization: Organization, raw_email: str, code: str) -> str:
-    """Consume the short code of the newest link for this email; a few wrong tries kill it."""
+    """Consume the short code of the newest link for this email; a few wrong tries kill it.
+
+    Each try first takes one of the MAX_CODE_ATTEMPTS in a single conditional UPDATE, so parallel
+    tries cannot read the same count and check more codes than allowed (on SQLite, where
+    FOR UPDATE does nothing, as on PostgreSQL)."""
     email = normalize_email(raw_email)
     row = session.scalar(
         select(SignInToken)
@@ -210,21 +224,39 @@ def verify_code(session: Session, organization: Organization, raw_email: str, co
         )
         .order_by(SignInToken.created_at.desc())
         .limit(1)
-        .with_for_update()
     )
     if row is None or row.expires_at <= utcnow():
         raise InvalidToken("That code has expired. Request a new one.", reason="expired")
+    attempt = session.scalar(
+        update(SignInToken)
+        .where(SignInToken.id == row.id, SignInToken.used_at.is_(None),
+               SignInToken.code_attempts < MAX_CODE_ATTEMPTS)
+        .values(code_attempts=SignInToken.code_attempts + 1)
+        .returning(SignInToken.code_attempts)
+        .execution_options(synchronize_session=False)
+    )
+    if attempt is None:  # used meanwhile, or every attempt already taken
+        raise InvalidToken("Too many wrong codes. Request a new one.", reason="used")
     if not same_hash(row.code_hash, _code_hash(row.token_hash, code or "")):
-        row.code_attempts += 1
-        if row.code_attempts >= MAX_CODE_ATTEMPTS:
-            row.used_at = utcnow()
-            session.flush()
+        if attempt >= MAX_CODE_ATTEMPTS:
+            _use(session, row.id)
             raise InvalidToken("Too many wrong codes. Request a new one.", reason="used")
-        session.flush()
         raise InvalidToken("That code is not right. Check the email and try again.", reason="wrong")
-    row.used_at = utcnow()
-    session.flush()
+    if not _use(session, row.id):
+        raise InvalidToken("That code was already used. Request a new one.", reason="used")
     return row.email
+
+
+def _use(session: Session, token_id) -> bool:
+    """Mark a sign-in row used, unless it already is; True if this call did it."""
+    done = session.execute(
+        update(SignInToken)
+        .where(SignInToken.id == token_id, SignInToken.used_at.is_(None))
+        .values(used_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    session.expire_all()
+    return done.rowcount == 1
 
 
 def choose_member(
