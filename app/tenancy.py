@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, g
 
+from . import text
 from .errors import NotFound
 from .extensions import db
 from .services.organizations import get_organization
@@ -17,6 +18,8 @@ def org_scoped(bp: Blueprint) -> Blueprint:
         if slug is None:
             return
         try:
+            if text.unsafe(slug):  # never reaches the database (PostgreSQL refuses NUL)
+                raise NotFound("No such organization.")
             g.organization = get_organization(db.session, slug)
         except NotFound:
             abort(404, description="There is no portal at this address.")

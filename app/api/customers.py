@@ -6,6 +6,7 @@ from __future__ import annotations
 from flask import g
 from sqlalchemy import func, or_, select
 
+from .. import text
 from ..errors import NotFound
 from ..extensions import db
 from ..models import Customer as CustomerRow
@@ -63,10 +64,10 @@ def list_customers(query: CustomerListQuery):
     if query.email:
         stmt = stmt.where(func.lower(CustomerRow.email) == query.email.strip().lower())
     if query.query:
-        needle = f"%{query.query.strip().lower()}%"
-        stmt = stmt.where(or_(func.lower(CustomerRow.name).like(needle),
-                              func.lower(CustomerRow.email).like(needle),
-                              func.lower(CustomerRow.external_id).like(needle)))
+        needle = text.like_pattern(query.query.strip().lower())
+        stmt = stmt.where(or_(func.lower(CustomerRow.name).like(needle, escape="\\"),
+                              func.lower(CustomerRow.email).like(needle, escape="\\"),
+                              func.lower(CustomerRow.external_id).like(needle, escape="\\")))
     rows, total = paginate(db.session, stmt, (CustomerRow.created_at.desc(), CustomerRow.id.desc()),
                            query.page, query.limit)
     return listing([Customer.from_row(c) for c in rows], total, query.limit)

@@ -20,6 +20,7 @@ ERROR_TEXT = {
     404: "Not found (other organizations' and teams' objects are never found).",
     409: "Conflict.",
     413: "The body is larger than the server accepts.",
+    415: "The body is not sent as `Content-Type: application/json`.",
     422: "The request is malformed or breaks a rule; `detail` lists why.",
     429: "Too many requests: wait `Retry-After` seconds.",
 }
@@ -51,6 +52,7 @@ def _statuses(op: Operation) -> dict[int, type]:
         statuses[404] = Error
     if op.body is not None:
         statuses[413] = Error
+        statuses[415] = Error
     if op.limited:
         statuses[429] = Error
     for status in op.errors:

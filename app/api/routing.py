@@ -21,9 +21,10 @@ from functools import wraps
 from flask import Blueprint, request
 from pydantic import BaseModel, ValidationError
 
+from .. import text
 from ..extensions import db
 from . import auth as api_auth
-from .errors import from_pydantic, issue, json_response, validation_error
+from .errors import ApiError, from_pydantic, issue, json_response, validation_error
 
 
 @dataclass
@@ -74,6 +75,11 @@ def _body_json():
     raw = request.get_data(cache=True)
     if not raw.strip():
         raise validation_error([issue(["body"], "Field required", "missing", None)])
+    # Only a JSON content type: a third-party page can post text/plain from its visitors'
+    # browsers without a CORS preflight, application/json it cannot.
+    if not request.is_json:
+        raise ApiError(415, "UnsupportedMediaType",
+                       "Send the body as JSON, with the header Content-Type: application/json.")
     try:
         return json.loads(raw)
     except (ValueError, UnicodeDecodeError) as exc:
@@ -82,23 +88,24 @@ def _body_json():
         ) from None
 
 
-def _nul_free(data, loc: list) -> None:
-    """No text with NUL characters: PostgreSQL cannot store or even compare it."""
+def _safe_text(data, loc: list) -> None:
+    """No text with NUL, control or text-direction characters (app/text.py), anywhere in the
+    request: PostgreSQL cannot even compare NUL, and the others spoof lists and emails."""
     if isinstance(data, str):
-        if "\x00" in data:
-            raise validation_error([issue(loc, "Text cannot contain NUL characters.",
-                                          "string_pattern_mismatch", data.replace("\x00", ""))])
+        if text.unsafe(data, single_line=False):
+            raise validation_error([issue(loc, text.MESSAGE, "string_pattern_mismatch",
+                                          text.without_unsafe(data, single_line=False))])
     elif isinstance(data, dict):
         for key, value in data.items():
-            _nul_free(key, loc)
-            _nul_free(value, [*loc, str(key)])
+            _safe_text(key, loc)
+            _safe_text(value, [*loc, str(key)])
     elif isinstance(data, list):
         for i, value in enumerate(data):
-            _nul_free(value, [*loc, i])
+            _safe_text(value, [*loc, i])
 
 
 def _validate(model: type[BaseModel], data, where: str) -> BaseModel:
-    _nul_free(data, [where])
+    _safe_text(data, [where])
     try:
         return model.model_validate(data)
     except ValidationError as exc:

@@ -1,9 +1,9 @@
-from flask_wtf import FlaskForm
+from ..forms import Form
 from wtforms import HiddenField, RadioField, StringField
 from wtforms.validators import DataRequired, Email, Length
 
 
-class EmailForm(FlaskForm):
+class EmailForm(Form):
     email = StringField(
         "Email address",
         validators=[DataRequired("Enter your email address."), Length(max=320),
@@ -12,7 +12,7 @@ class EmailForm(FlaskForm):
     )
 
 
-class CodeForm(FlaskForm):
+class CodeForm(Form):
     code = StringField(
         "Code from the email",
         validators=[DataRequired("Enter the code from the email."), Length(max=16)],
@@ -20,13 +20,13 @@ class CodeForm(FlaskForm):
     )
 
 
-class ConfirmLinkForm(FlaskForm):
+class ConfirmLinkForm(Form):
     token = HiddenField(validators=[DataRequired()])
 
 
-class ChooseTeamForm(FlaskForm):
+class ChooseTeamForm(Form):
     member_id = RadioField("Team", validators=[DataRequired("Choose a team.")], choices=[])
 
 
-class EmptyForm(FlaskForm):
+class EmptyForm(Form):
     """A CSRF-protected form for button-only actions."""

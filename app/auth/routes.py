@@ -2,11 +2,13 @@
 from __future__ import annotations
 
 import time
+from urllib.parse import unquote, urlsplit
 from datetime import timedelta
 
 from flask import current_app, g, render_template, request, session, url_for
 from flask_login import current_user
 
+from .. import text
 from ..errors import InvalidToken, PortalError, RateLimited
 from ..extensions import db
 from ..ratelimits import client_limit
@@ -117,9 +119,22 @@ def consume_link():
 
 
 def _safe_next(target: str | None) -> bool:
-    """Only a page of this organization's portal: never another site or another portal."""
+    """Only a page of this organization's portal: never another site or another portal.
+
+    The path is judged as the browser will resolve it: `/acme/../initech/team` (or its
+    percent-encoded `%2e%2e`) leaves the portal, so any `.` or `..` segment is refused."""
+    if not target or text.unsafe(target) or "\\" in target:
+        return False
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
+        return False
     prefix = f"/{g.organization.slug}/"
-    return bool(target) and target.startswith(prefix) and "//" not in target and "\\" not in target
+    for path in (parts.path, unquote(parts.path)):
+        if not path.startswith(prefix) or "//" in path or "\\" in path:
+            return False
+        if any(segment in (".", "..") for segment in path.split("/")):
+            return False
+    return True
 
 
 def _enter(member):

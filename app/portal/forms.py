@@ -1,5 +1,5 @@
 """Portal forms: they check the shape of the input; the members service checks the rules."""
-from flask_wtf import FlaskForm
+from ..forms import Form
 from wtforms import EmailField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, Length, Optional
@@ -11,7 +11,7 @@ ROLE_CHOICES = [SelectChoice("member", "Member"), SelectChoice("billing_manager"
 NAME_TOO_LONG = f"The name can be at most {NAME_MAX} characters."
 
 
-class AddMemberForm(FlaskForm):
+class AddMemberForm(Form):
     email = EmailField(
         "Email", id="add-email",
         validators=[DataRequired("Enter an email address."), Length(max=320),
@@ -25,7 +25,7 @@ class AddMemberForm(FlaskForm):
                        validate_choice=False)
 
 
-class EditMemberForm(FlaskForm):
+class EditMemberForm(Form):
     name = StringField("Name", validators=[Optional(), Length(max=NAME_MAX, message=NAME_TOO_LONG)],
                        render_kw={"autocomplete": "off"})
     role = SelectField("Role", choices=ROLE_CHOICES, validate_choice=False)

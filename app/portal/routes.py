@@ -7,6 +7,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from flask import flash, g, request, url_for
 
+from .. import text
 from ..auth.session import member_required
 from ..errors import PortalError, RuleViolation
 from ..errors_web import error_response
@@ -40,8 +41,11 @@ def _filters(source) -> dict:
     """Search, role, page and page size from a query string, with safe defaults."""
     role = source.get("role", "")
     size = _int(source.get("size"), DEFAULT_SIZE)
+    query = (source.get("q") or "").strip()[:320]
+    refused = text.unsafe(query)
     return {
-        "q": (source.get("q") or "").strip()[:320],
+        "q": text.without_unsafe(query) if refused else query,
+        "q_error": text.MESSAGE if refused else None,
         "role": role if role in {r.value for r in Role} else "",
         "page": max(1, _int(source.get("page"), 1)),
         "size": size if size in PAGE_SIZES else DEFAULT_SIZE,
@@ -126,7 +130,7 @@ def team():
     block = {"member-table": "member_table", "member-summary": "member_summary"}.get(
         request.headers.get("HX-Target") or ""
     )
-    return render(TEAM, block, **context)
+    return render(TEAM, block, status=422 if context["filters"]["q_error"] else 200, **context)
 
 
 @bp.post("/team/members")

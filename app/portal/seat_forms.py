@@ -1,10 +1,10 @@
 """Forms of the seats page and the claim page. They check input; the seats service checks rules."""
-from flask_wtf import FlaskForm
+from ..forms import Form
 from wtforms import HiddenField, StringField
 from wtforms.validators import DataRequired, Email, Length
 
 
-class AssignSeatForm(FlaskForm):
+class AssignSeatForm(Form):
     email = StringField(
         "Invite by email",
         validators=[DataRequired("Enter the email address of the person to invite."),
@@ -13,7 +13,7 @@ class AssignSeatForm(FlaskForm):
     )
 
 
-class ClaimForm(FlaskForm):
+class ClaimForm(Form):
     """The claim link's token, carried from the GET page to the POST that uses it."""
 
     token = HiddenField(validators=[DataRequired()])

@@ -8,6 +8,7 @@ from datetime import timedelta
 from sqlalchemy import func, insert, or_, select
 from sqlalchemy.orm import Session
 
+from .. import text
 from ..errors import NotFound, NotPermitted, RuleViolation
 from ..models import Customer, CustomerType, Member, Role, utcnow
 from . import activity, seats, sessions
@@ -83,6 +84,8 @@ def allowed_actions(viewer: Member, target: Member) -> frozenset[str]:
 
 def _clean_name(name: str | None) -> str | None:
     name = (name or "").strip()
+    if text.unsafe(name):
+        raise RuleViolation(text.MESSAGE, field="name")
     if len(name) > NAME_MAX:
         raise RuleViolation(f"The name can be at most {NAME_MAX} characters.", field="name")
     return name or None
@@ -128,11 +131,6 @@ def get_member_by_external_id(session: Session, customer: Customer, external_id:
     return member
 
 
-def _like_pattern(text: str) -> str:
-    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
-
-
 def list_members(
     session: Session,
     actor: Actor,
@@ -153,7 +151,7 @@ def list_members(
     where = [Member.customer_id == customer.id, Member.deleted_at.is_(None)]
     query = (query or "").strip()[:320]
     if query:
-        needle = _like_pattern(query.lower())
+        needle = text.like_pattern(query.lower())
         where.append(or_(func.lower(Member.email).like(needle, escape="\\"),
                          func.lower(Member.name).like(needle, escape="\\")))
     if role is not None:

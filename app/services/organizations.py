@@ -6,6 +6,7 @@ import re
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from .. import text
 from ..errors import NotFound, PortalError, RuleViolation
 from ..models import (
     Customer,
@@ -58,6 +59,8 @@ def create_organization(session: Session, slug: str, name: str) -> Organization:
         )
     if not (name or "").strip() or len(name.strip()) > 256:
         raise PortalError("The organization needs a name of at most 256 characters.", field="name")
+    if text.unsafe(name):
+        raise PortalError(f"The organization name: {text.MESSAGE}", field="name")
     if session.scalar(select(Organization.id).where(Organization.slug == slug)):
         raise PortalError(f"An organization with the slug {slug!r} already exists.", field="slug")
     org = Organization(slug=slug, name=name.strip(), embed_origins=[], features={"seats": True})
@@ -103,6 +106,8 @@ def create_team(
     name = (name or "").strip()
     if not name or len(name) > 256:
         raise RuleViolation("A team needs a name of at most 256 characters.", field="name")
+    if text.unsafe(name):
+        raise RuleViolation(text.MESSAGE, field="name")
     external_id = (external_id or "").strip() or None
     if external_id and session.scalar(
         select(Customer.id).where(
@@ -148,6 +153,8 @@ def update_customer(
     if name is not _KEEP and name is not None and name.strip():
         if len(name.strip()) > 256:
             raise RuleViolation("A name can be at most 256 characters.", field="name")
+        if text.unsafe(name):
+            raise RuleViolation(text.MESSAGE, field="name")
         customer.name = name.strip()
     if metadata is not _KEEP:
         customer.customer_metadata = dict(metadata or {})

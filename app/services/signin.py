@@ -8,6 +8,7 @@ from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
+from .. import text
 from ..errors import InvalidToken, PortalError, RateLimited
 from ..models import Customer, Member, Organization, SignInToken, utcnow
 from ..security import hash_token, new_code, new_token, same_hash
@@ -35,6 +36,8 @@ class SignInRequest:
 
 def normalize_email(raw: str) -> str:
     """Check an email's syntax and return it trimmed and lower-cased (for comparisons)."""
+    if text.unsafe(raw):
+        raise PortalError(f"Enter a valid email address ({text.MESSAGE})", field="email", status=422)
     try:
         return validate_email((raw or "").strip(), check_deliverability=False).normalized.lower()
     except EmailNotValidError as exc:

@@ -30,9 +30,9 @@ class TestRequestShape:
         assert _is_json_error(response, 422)["detail"] == [
             {"loc": ["body"], "msg": "Field required", "type": "missing", "input": None}]
 
-    def test_form_encoded_body_is_422_not_500(self, api, team):
+    def test_form_encoded_body_is_415_not_500(self, api, team):
         response = api.post(f"/v1/customers/{team.id}/members", data={"email": "a@example.com"})
-        _is_json_error(response, 422)
+        assert _is_json_error(response, 415)["error"] == "UnsupportedMediaType"
 
     @pytest.mark.parametrize("payload", [
         {"email": "a@example.com", "name": 5},
