@@ -62,8 +62,10 @@ def create_app(config: dict | None = None) -> Flask:
     from .portal import bp as portal_bp
     from .cli import register as register_cli
     from .errors_web import register as register_error_handlers
+    from .observability import install as install_observability
     from .web import readable
 
+    install_observability(app)
     install_session(app)
     install_embedding(app)
     app.register_blueprint(auth_bp)
@@ -85,6 +87,12 @@ def create_app(config: dict | None = None) -> Flask:
             "base-uri 'self'; form-action 'self'; "
             f"frame-ancestors {g.get('frame_ancestors') or chr(39) + 'none' + chr(39)}",
         )
+        if app.config.get("HSTS_MAX_AGE"):
+            response.headers.setdefault("Strict-Transport-Security",
+                                        f"max-age={int(app.config['HSTS_MAX_AGE'])}")
+        if request.args.get("token"):
+            # A claim or sign-in link: its page's own requests must not carry the token away.
+            response.headers["Referrer-Policy"] = "no-referrer"
         if request.path.startswith(("/static/",)):
             return response
         response.headers.setdefault("Cache-Control", "no-store")
@@ -108,9 +116,13 @@ def _storage_answers() -> bool:
 
 
 def _configure_logging(app: Flask) -> None:
+    from .observability import RequestIdFilter
+
     if not logging.getLogger("portal").handlers:
         handler = logging.StreamHandler()
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        handler.addFilter(RequestIdFilter())
+        handler.setFormatter(logging.Formatter(
+            "%(asctime)s %(levelname)s %(name)s request_id=%(request_id)s: %(message)s"))
         logger = logging.getLogger("portal")
         logger.addHandler(handler)
         logger.setLevel(logging.INFO)

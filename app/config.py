@@ -93,6 +93,8 @@ def from_env(instance_path: str) -> dict:
         "RATELIMIT_STORAGE_URI": storage_uri,
         "RATELIMIT_HEADERS_ENABLED": True,
         "TRUSTED_PROXIES": _int("TRUSTED_PROXIES", 0),
+        # Strict-Transport-Security in production (seconds; 0 turns it off).
+        "HSTS_MAX_AGE": _int("HSTS_MAX_AGE", 31536000) if production else 0,
         "WTF_CSRF_TIME_LIMIT": None,
         "MAX_CONTENT_LENGTH": 1024 * 1024,
     }
