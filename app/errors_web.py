@@ -9,7 +9,8 @@ from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import HTTPException
 
 from .errors import PortalError, RateLimited
-from .extensions import db
+from .extensions import rollback_quietly
+from .observability import RETRY_AFTER_SECONDS, UNAVAILABLE, is_outage
 from .web import is_htmx
 
 log = logging.getLogger("portal.errors")
@@ -31,14 +32,37 @@ TITLES = {
 
 def error_response(status: int, message: str):
     """A full error page, or for htmx a toast that swaps nothing else."""
-    db.session.rollback()
+    rollback_quietly()
     if is_htmx():
         body = render_template("_toasts.html", oob=True, extra=[("error", message)])
         response = (body, status, {"HX-Reswap": "none"})
     else:
         title = TITLES.get(status, "Error")
-        response = (render_template("error.html", status=status, title=title, message=message), status)
+        try:
+            page = render_template("error.html", status=status, title=title, message=message)
+        except Exception as exc:  # the page shows who is signed in, which needs the database
+            if not is_outage(exc):
+                raise
+            return unavailable_response(exc)
+        response = (page, status)
     return response
+
+
+def unavailable_response(exc: BaseException):
+    """503 with Retry-After while the database or Redis is out: a page that needs neither, a
+    toast for htmx, Polar-style JSON under /v1. The next request reconnects (pool_pre_ping)."""
+    log.warning("Service unavailable on %s %s: %s", request.method, request.path,
+                exc.__class__.__name__)
+    rollback_quietly()
+    headers = {"Retry-After": str(RETRY_AFTER_SECONDS)}
+    if request.path == "/v1" or request.path.startswith("/v1/"):
+        from .api.errors import json_response
+
+        return json_response(503, {"error": "ServiceUnavailable", "detail": UNAVAILABLE}, headers)
+    if is_htmx():
+        body = render_template("_toasts.html", oob=True, extra=[("error", UNAVAILABLE)])
+        return body, 503, {**headers, "HX-Reswap": "none"}
+    return render_template("unavailable.html", message=UNAVAILABLE), 503, headers
 
 
 def _api(exc: BaseException):
@@ -87,6 +111,8 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def unexpected(exc: Exception):
+        if is_outage(exc):
+            return unavailable_response(exc)
         if (api := _api(exc)) is not None:
             return api
         log.exception("Unhandled error on %s %s", request.method, request.path)

@@ -26,3 +26,12 @@ migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
+
+
+def rollback_quietly() -> None:
+    """Roll the request's transaction back; when the connection is already gone (a database
+    outage), drop it instead, so an error handler never fails on its own cleanup."""
+    try:
+        db.session.rollback()
+    except Exception:  # noqa: BLE001 - the connection is lost; the pool replaces it
+        db.session.close()

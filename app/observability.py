@@ -12,7 +12,13 @@ import time
 import uuid
 
 from flask import Flask, g, has_request_context, request
+from limits.errors import StorageError
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
+RETRY_AFTER_SECONDS = 5
+UNAVAILABLE = "The service cannot reach its database right now. Please try again in a few seconds."
 REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 log = logging.getLogger("portal.request")
 
@@ -23,6 +29,14 @@ class RequestIdFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         record.request_id = (g.get("request_id") if has_request_context() else None) or "-"
         return True
+
+
+def is_outage(exc: BaseException) -> bool:
+    """A lost or refused database connection, an exhausted pool, or a rate-limit storage that
+    does not answer: the request may work in a moment, so it is a 503, not a 500."""
+    if isinstance(exc, (OperationalError, InterfaceError, PoolTimeout, StorageError)):
+        return True
+    return isinstance(exc, DBAPIError) and bool(exc.connection_invalidated)
 
 
 def request_id() -> str | None:
@@ -39,8 +53,11 @@ def _logged_path() -> str:
 
 
 def install(app: Flask) -> None:
-    @app.before_request
-    def start_request():
+    # An app-level URL value preprocessor runs before the blueprints' ones (which load the
+    # organization from the database) and before any before_request: the id exists even when
+    # the very first query fails.
+    @app.url_value_preprocessor
+    def start_request(endpoint, values):
         offered = request.headers.get("X-Request-ID", "")
         g.request_id = offered if REQUEST_ID_RE.match(offered) else uuid.uuid4().hex
         g.request_started = time.perf_counter()
@@ -56,6 +73,30 @@ def install(app: Flask) -> None:
                  request.method, _logged_path(), response.status_code, took,
                  request.remote_addr or "-")
         return response
+
+    @app.get("/readyz")
+    def readyz():
+        """Readiness probe: 200 when the database (and Redis, when configured) answer, else 503."""
+        from . import config as config_module
+        from .extensions import db, limiter
+
+        checks = {}
+        try:
+            with db.engine.connect() as conn:
+                conn.execute(text("SELECT 1"))
+            checks["database"] = "ok"
+        except Exception:  # noqa: BLE001 - any failure means "not ready"
+            log.warning("readyz: the database does not answer")
+            checks["database"] = "unavailable"
+        if config_module.is_redis(app.config["RATELIMIT_STORAGE_URI"]):
+            try:
+                checks["redis"] = "ok" if limiter.storage.check() else "unavailable"
+            except Exception:  # noqa: BLE001
+                checks["redis"] = "unavailable"
+        ready = all(v == "ok" for v in checks.values())
+        headers = {} if ready else {"Retry-After": str(RETRY_AFTER_SECONDS)}
+        return {"status": "ok" if ready else "unavailable", "checks": checks}, \
+            200 if ready else 503, headers
 
     @app.context_processor
     def expose_request_id():

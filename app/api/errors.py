@@ -15,7 +15,7 @@ from sqlalchemy.exc import DataError, IntegrityError
 from werkzeug.exceptions import HTTPException
 
 from ..errors import InvalidToken, PortalError, RateLimited
-from ..extensions import db
+from ..extensions import rollback_quietly
 
 log = logging.getLogger("portal.api")
 
@@ -99,7 +99,13 @@ def _portal_error(exc: PortalError, path_input=None) -> Response:
 
 def api_error_response(exc: BaseException) -> Response:
     """Any exception raised while serving /v1, as Polar's error JSON. Never HTML, never a trace."""
-    db.session.rollback()
+    from ..observability import is_outage
+
+    if is_outage(exc):
+        from ..errors_web import unavailable_response
+
+        return unavailable_response(exc)
+    rollback_quietly()
     if isinstance(exc, ApiError):
         body = {"error": exc.error, "detail": exc.detail, **exc.extra}
         return json_response(exc.status, body, exc.headers)
