@@ -66,6 +66,9 @@ def from_env(instance_path: str) -> dict:
     return {
         "PORTAL_ENV": env,
         "SECRET_KEY": secret or DEV_SECRET_KEY,
+        # Old keys still accepted for signed cookies while a new SECRET_KEY rolls out.
+        "SECRET_KEY_FALLBACKS": [k.strip() for k in os.environ.get("SECRET_KEY_FALLBACKS", "")
+                                 .split(",") if k.strip()],
         "SQLALCHEMY_DATABASE_URI": normalize_database_url(
             os.environ.get("DATABASE_URL") or default_db
         ),

@@ -118,3 +118,27 @@ class TestLogs:
         assert any("path=/v1/customer-seats/claim/[token]" in line for line in lines)
         for secret in secrets + cookies:
             assert not [line for line in lines if secret in line], secret
+
+
+class TestSecretKeyRotation:
+    def test_a_cookie_signed_with_the_old_key_works_while_it_is_a_fallback(
+            self, migrated, smtp_sink, org, team):
+        from app.extensions import db
+        from app.services import sessions
+
+        _row, token = sessions.start_session(db.session, member(team, "olivia@example.com"))
+        db.session.commit()
+        old = make_app(migrated, smtp_sink, SECRET_KEY="old-key-" + "a" * 32)
+        browser = old.test_client()
+        with browser.session_transaction() as s:
+            s["_user_id"] = token
+        cookie = browser.get_cookie("portal_session").value
+
+        def team_page(**keys):
+            client = make_app(migrated, smtp_sink, **keys).test_client()
+            client.set_cookie("portal_session", cookie)
+            return client.get("/acme/team").status_code
+
+        assert team_page(SECRET_KEY="new-key-" + "b" * 32) == 303  # signed out
+        assert team_page(SECRET_KEY="new-key-" + "b" * 32,
+                         SECRET_KEY_FALLBACKS=["old-key-" + "a" * 32]) == 200
