@@ -41,6 +41,18 @@ def create_app(config: dict | None = None) -> Flask:
     app.config.setdefault("RATELIMIT_STORAGE_OPTIONS",
                           config_module.rate_limit_storage_options(storage_uri))
     db.init_app(app)
+
+    # Runs before Flask-SQLAlchemy's own teardown (teardowns run last-registered first): when the
+    # connection died after the answer was built, closing the session raises; drop it instead,
+    # so the answer goes out instead of a 500 (the pool replaces the dead connection).
+    @app.teardown_appcontext
+    def release_session(exc):
+        try:
+            db.session.remove()
+        except Exception:  # noqa: BLE001 - the database went away meanwhile
+            logging.getLogger("portal.errors").warning("Database connection lost at teardown")
+            db.session.registry.clear()
+
     migrate.init_app(app, db, directory=os.path.join(ROOT, "migrations"))
     csrf.init_app(app)
     try:
