@@ -18,7 +18,9 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 RETRY_AFTER_SECONDS = 5
-UNAVAILABLE = "The service cannot reach its database right now. Please try again in a few seconds."
+UNAVAILABLE = (
+    "The service cannot reach its database or cache right now. Please try again in a few seconds."
+)
 REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 log = logging.getLogger("portal.request")
 
