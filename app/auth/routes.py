@@ -9,7 +9,7 @@ from flask_login import current_user
 
 from ..errors import InvalidToken, PortalError, RateLimited
 from ..extensions import db, limiter
-from ..services import mail, signin
+from ..services import signin
 from ..web import redirect_to
 from . import bp
 from .forms import ChooseTeamForm, CodeForm, ConfirmLinkForm, EmailForm, EmptyForm
@@ -56,7 +56,6 @@ def login():
         except PortalError as exc:
             form.email.errors.append(exc.message)
         else:
-            mail.deliver_in_background(db.session)  # known and unknown emails answer as fast
             db.session.commit()
             session["signin_email"] = form.email.data.strip()
             return redirect_to(url_for("auth.check_email"))
