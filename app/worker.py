@@ -104,12 +104,14 @@ def run(app: Flask, *, once: bool = False, jobs: list[DeliveryJob] | None = None
             except Exception as exc:  # noqa: BLE001 - the worker outlives a database outage
                 failures += 1
                 reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()
-                log.error("worker pass failed (%s: %s); retrying", type(exc).__name__,
-                          reason[0][:200] if reason else "")
+                pause = min(60.0, max(poll, 0.5) * 2 ** min(failures, 6))
+                log.error("worker pass failed (%s: %s)%s", type(exc).__name__,
+                          reason[0][:200] if reason else "",
+                          "" if once else f"; trying again in {pause:g}s")
                 if once:
                     code = 1
                     break
-                _stop.wait(min(60.0, max(poll, 0.5) * 2 ** min(failures, 6)))
+                _stop.wait(pause)
                 continue
             if once:
                 break

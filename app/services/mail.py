@@ -12,6 +12,7 @@ after MAIL_PERMANENT_ATTEMPTS tries, and any mail after MAIL_MAX_ATTEMPTS. Due r
 `next_attempt_at`, each at most once per run, so failing rows move behind newer ones."""
 from __future__ import annotations
 
+import atexit
 import logging
 import random
 import re
@@ -385,6 +386,11 @@ def join_background_delivery(timeout: float = 10) -> None:
     """Wait for background deliveries to finish (tests, shutdown)."""
     for thread in list(_background):
         thread.join(timeout)
+
+
+# A CLI command that queued mail should not cut its delivery off halfway when it exits; a mail
+# still unsent then stays claimed until MAIL_CLAIM_SECONDS, and the worker sends it after that.
+atexit.register(join_background_delivery, 5)
 
 
 def _deliver_ids(bind, ids: list, config: dict) -> None:
