@@ -2,9 +2,11 @@
 alone on the last line of stdout, so scripts can take it with `tail -n 1`."""
 from __future__ import annotations
 
+import sys
+
 import click
 from flask import Flask, current_app
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 from sqlalchemy.exc import DataError, IntegrityError, SQLAlchemyError
 
 from .errors import PortalError
@@ -187,15 +189,41 @@ def seats_set(customer_id: str, seats: int, product: str | None):
 
 @mail_cli.command("deliver")
 def mail_deliver():
-    """Send every queued email (retries the ones that failed before)."""
+    """Attempt every queued email that is due once (for cron; `flask worker` does it continuously).
+
+    Exits 0 when it ran, whatever the SMTP server answered: mail that failed for now is retried
+    later, mail that can never go out is marked failed with its reason."""
     config = current_app.config
     try:
-        sent, failed = mail.deliver_queued(db.session, **mail.delivery_settings(config))
-    except ValueError as exc:  # a malformed SMTP_URL
+        if mail.smtp_settings(config) is None and config.get("PORTAL_ENV") == "production":
+            raise click.ClickException(
+                f"SMTP_URL is not set; {mail.waiting(db.session)} emails stay queued.")
+        tally = mail.deliver(db.session, config)
+    except mail.MailConfigError as exc:  # a malformed SMTP_URL
         raise click.ClickException(str(exc)) from None
-    click.echo(f"Delivered {sent}, failed {failed}.")
-    if failed:
-        raise click.ClickException(f"{failed} emails are still queued; see the log for the errors.")
+    except SQLAlchemyError as exc:
+        db.session.rollback()
+        raise click.ClickException(
+            f"Database error: {exc.__class__.__name__}. Is the schema up to date? "
+            "Run: flask --app wsgi db upgrade"
+        ) from None
+    click.echo(f"Sent {tally.sent}, failed {tally.failed}, retrying later {tally.retrying}.")
+    if tally.failed or tally.retrying:
+        click.echo("See the log, or last_error in outbox_emails, for the reasons.", err=True)
+
+
+@click.command("worker")
+@click.option("--once", is_flag=True, help="Run every delivery job once and exit (tests, cron).")
+@with_appcontext
+def worker_command(once: bool):
+    """Deliver queued email until stopped (SIGTERM or Ctrl-C finish the attempt in hand)."""
+    from . import worker
+
+    try:
+        code = worker.run(current_app, once=once)
+    except mail.MailConfigError as exc:
+        raise click.ClickException(str(exc)) from None
+    sys.exit(code)
 
 
 def _uuid(value: str):
@@ -213,3 +241,4 @@ def register(app: Flask) -> None:
     for group in (org_cli, token_cli, team_cli, seats_cli, mail_cli):
         app.cli.add_command(group)
     app.cli.add_command(demo_command)
+    app.cli.add_command(worker_command)

@@ -41,6 +41,19 @@ def _limit(name: str, default: str) -> str:
     return value
 
 
+def _float(name: str, default: float) -> float:
+    raw = os.environ.get(name)
+    if raw in (None, ""):
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a number of seconds, got {raw!r}") from None
+    if value < 0:
+        raise ConfigError(f"{name} cannot be negative, got {raw!r}")
+    return value
+
+
 def from_env(instance_path: str) -> dict:
     """Build the Flask config mapping from the process environment."""
     env = os.environ.get("PORTAL_ENV", "development").strip().lower() or "development"
@@ -76,6 +89,16 @@ def from_env(instance_path: str) -> dict:
         "SMTP_URL": smtp_url,
         "SMTP_TIMEOUT": _int("SMTP_TIMEOUT", 10),
         "MAIL_FROM": os.environ.get("MAIL_FROM", "Team Portal <portal@localhost>"),
+        # Right after commit, a background thread of the web process tries the new mail once.
+        # Keep it for the single-process demo; with `flask worker` running, set it to 0.
+        "MAIL_DELIVER_ON_COMMIT": _bool(os.environ.get("MAIL_DELIVER_ON_COMMIT"), True),
+        "MAIL_RETRY_SECONDS": _float("MAIL_RETRY_SECONDS", 60),  # first retry; doubles each time
+        "MAIL_RETRY_MAX_SECONDS": _float("MAIL_RETRY_MAX_SECONDS", 6 * 3600),
+        "MAIL_MAX_ATTEMPTS": _int("MAIL_MAX_ATTEMPTS", 12),  # then the mail is marked failed
+        "MAIL_PERMANENT_ATTEMPTS": _int("MAIL_PERMANENT_ATTEMPTS", 3),  # for 5xx and unbuildable
+        "MAIL_CLAIM_SECONDS": _float("MAIL_CLAIM_SECONDS", 300),  # a worker's claim on one mail
+        "MAIL_BATCH": _int("MAIL_BATCH", 100),  # attempts per run of the mail job at most
+        "WORKER_POLL_SECONDS": _float("WORKER_POLL_SECONDS", 1),
         "BASE_URL": os.environ.get("BASE_URL", "http://127.0.0.1:5000").rstrip("/"),
         "SESSION_COOKIE_NAME": "portal_session",
         "SESSION_COOKIE_HTTPONLY": True,

@@ -12,7 +12,7 @@ from sqlalchemy import delete, select
 
 from .extensions import db
 from .models import Customer, Member, Organization, OutboxEmail, Role, utcnow
-from .services import organizations, seats, signin
+from .services import mail, organizations, seats, signin
 from .services.activity import Actor
 
 DEMO_SLUG = "acme"
@@ -98,6 +98,7 @@ def demo_command(host: str, port: int, no_serve: bool):
     upgrade()
     org = seed(db.session)
     db.session.commit()
+    mail.join_background_delivery()  # Tom's invitation is printed before the links below
     globex = db.session.scalar(
         select(Customer).where(Customer.organization_id == org.id, Customer.external_id == "globex")
     )

@@ -67,8 +67,10 @@ class SeatStatus(str, enum.Enum):
 
 
 class EmailStatus(str, enum.Enum):
-    QUEUED = "queued"
+    QUEUED = "queued"  # waiting for its next attempt (next_attempt_at)
+    SENDING = "sending"  # claimed by a worker until locked_until; reclaimed after that
     SENT = "sent"
+    FAILED = "failed"  # given up: last_error says why
 
 
 def _enum(cls, length: int = 20):
@@ -309,10 +311,11 @@ class ActivityEvent(db.Model):
 
 
 class OutboxEmail(TimestampMixin, db.Model):
-    """An email written with the change that causes it; delivered after commit, retried on failure."""
+    """An email written with the change that causes it; delivered by the worker (or a thread
+    right after commit), retried with growing delays, and failed with its reason when poisoned."""
 
     __tablename__ = "outbox_emails"
-    __table_args__ = (Index("ix_outbox_status_created", "status", "created_at"),)
+    __table_args__ = (Index("ix_outbox_due", "status", "next_attempt_at"),)
 
     organization_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("organizations.id", ondelete="CASCADE")
@@ -325,4 +328,7 @@ class OutboxEmail(TimestampMixin, db.Model):
     status: Mapped[EmailStatus] = mapped_column(_enum(EmailStatus), default=EmailStatus.QUEUED)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # While `sending`: the claim expires then, so a worker killed mid-send loses nothing.
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -12,7 +12,7 @@ from .. import text
 from ..errors import InvalidToken, PortalError, RateLimited
 from ..extensions import db
 from ..ratelimits import client_limit
-from ..services import mail, signin
+from ..services import signin
 from ..web import redirect_to
 from . import bp
 from .forms import ChooseTeamForm, CodeForm, ConfirmLinkForm, EmailForm, EmptyForm
@@ -55,7 +55,6 @@ def login():
         except PortalError as exc:
             form.email.errors.append(exc.message)
         else:
-            mail.deliver_in_background(db.session)  # known and unknown emails answer as fast
             db.session.commit()
             session["signin_email"] = form.email.data.strip()
             return redirect_to(url_for("auth.check_email"))

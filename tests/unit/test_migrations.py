@@ -275,3 +275,31 @@ class TestForeignKeys:
         add_member(customer(org), "maya@example.com")
         db.session.commit()
         rejected(lambda: db.session.execute(text("UPDATE members SET role = 'admin'")))
+
+
+class TestOutboxRetriesRevision:
+    def test_mail_queued_before_0002_is_due_at_once_and_goes_out(self, fresh_app, mailbox):
+        """Revision 0002 adds next_attempt_at and the sending/failed states to a live outbox."""
+        import sqlalchemy as sa
+
+        from app.models import UTCDateTime
+        from app.services import mail
+
+        upgrade(revision="0001")
+        old = sa.table("outbox_emails", *(sa.column(n) for n in (
+            "to_address", "subject", "text_body", "html_body", "kind", "status", "attempts")),
+            sa.column("id", sa.Uuid), sa.column("created_at", UTCDateTime))
+        with db.engine.begin() as conn:
+            conn.execute(old.insert().values(
+                id=uuid.uuid4(), to_address="maya@example.com", subject="Hello", text_body="t",
+                html_body="<p>h</p>", kind="notice", status="queued", attempts=1,
+                created_at=utcnow()))
+        upgrade()
+        tally = mail.deliver(db.session, current_app.config)
+        assert (tally.sent, tally.failed, tally.retrying) == (1, 0, 0)
+        assert mailbox.wait_for("maya@example.com")["Subject"] == "Hello"
+        with db.engine.connect() as conn:
+            assert conn.execute(text("SELECT status, attempts FROM outbox_emails")).one() == ("sent", 2)
+        with db.engine.begin() as conn:  # the new states are allowed, anything else is not
+            conn.execute(text("UPDATE outbox_emails SET status = 'failed'"))
+        rejected(lambda: db.session.execute(text("UPDATE outbox_emails SET status = 'lost'")))

@@ -7,7 +7,7 @@ from sqlalchemy import select
 from app.errors import InvalidToken, PortalError, RateLimited
 from app.models import OutboxEmail, Role, SignInToken, utcnow
 from app.security import hash_token
-from app.services import signin
+from app.services import mail, signin
 from tests.factories import make_org, make_team
 from tests.support.smtp import code_of, first_link
 
@@ -27,6 +27,8 @@ def team(org):
 def request(session, org, email, **kw):
     result = signin.request_sign_in(session, org, email, base_url=BASE, **kw)
     session.commit()
+    mail.join_background_delivery()  # the mail leaves from a thread after commit
+    session.expire_all()
     return result
 
 

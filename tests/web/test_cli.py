@@ -271,14 +271,14 @@ class TestMailDeliver:
         assert mailbox.to("maya@example.com") == []
         result = cli("mail", "deliver")
         assert_ok(result)
-        assert last_line(result) == "Delivered 1, failed 0."
+        assert last_line(result) == "Sent 1, failed 0, retrying later 0."
         assert mailbox.wait_for("maya@example.com")
         assert fresh(session, OutboxEmail)[0].status is EmailStatus.SENT
 
     def test_nothing_to_deliver(self, cli):
         result = cli("mail", "deliver")
         assert_ok(result)
-        assert last_line(result) == "Delivered 0, failed 0."
+        assert last_line(result) == "Sent 0, failed 0, retrying later 0."
 
 
 class TestDemo:
