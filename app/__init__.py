@@ -50,6 +50,7 @@ def create_app(config: dict | None = None) -> Flask:
     from .portal import bp as portal_bp
     from .cli import register as register_cli
     from .errors_web import register as register_error_handlers
+    from .home import bp as home_bp
     from .web import readable
 
     install_session(app)
@@ -59,6 +60,7 @@ def create_app(config: dict | None = None) -> Flask:
     csrf.exempt(api_bp)  # bearer tokens, no cookies: CSRF does not apply
     app.register_blueprint(api_bp)
     app.register_blueprint(openapi_bp)
+    app.register_blueprint(home_bp)
     register_error_handlers(app)
     app.add_template_filter(readable)
     register_cli(app)
