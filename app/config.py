@@ -4,6 +4,7 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from limits import parse_many
 
@@ -57,8 +58,9 @@ def from_env(instance_path: str) -> dict:
             "(for example: python -c 'import secrets; print(secrets.token_hex(32))')"
         )
     default_db = "sqlite:///" + str(Path(instance_path) / "portal.db")
-    # Cookies are Secure by default; plain-http local use turns that off explicitly.
-    secure_cookies = _bool(os.environ.get("SESSION_COOKIE_SECURE"), production)
+    base_url = os.environ.get("BASE_URL", "http://127.0.0.1:5000").rstrip("/")
+    secure_cookies = _bool(os.environ.get("SESSION_COOKIE_SECURE"),
+                           production or secure_context(base_url))
     return {
         "PORTAL_ENV": env,
         "SECRET_KEY": secret or DEV_SECRET_KEY,
@@ -69,13 +71,10 @@ def from_env(instance_path: str) -> dict:
         "SMTP_URL": smtp_url,
         "SMTP_TIMEOUT": _int("SMTP_TIMEOUT", 10),
         "MAIL_FROM": os.environ.get("MAIL_FROM", "Team Portal <portal@localhost>"),
-        "BASE_URL": os.environ.get("BASE_URL", "http://127.0.0.1:5000").rstrip("/"),
+        "BASE_URL": base_url,
         "SESSION_COOKIE_NAME": "portal_session",
         "SESSION_COOKIE_HTTPONLY": True,
-        "SESSION_COOKIE_SECURE": secure_cookies,
-        # SameSite=None (needed inside a cross-site iframe) is only accepted on Secure cookies.
-        "SESSION_COOKIE_SAMESITE": "None" if secure_cookies else "Lax",
-        "SESSION_COOKIE_PARTITIONED": secure_cookies,
+        **cookie_settings(secure_cookies),
         "PORTAL_SESSION_HOURS": _int("PORTAL_SESSION_HOURS", 12),
         "SIGNIN_TOKEN_MINUTES": 15,
         "SIGNIN_MAX_PER_EMAIL": _int("SIGNIN_MAX_PER_EMAIL", 5),
@@ -89,6 +88,26 @@ def from_env(instance_path: str) -> dict:
         "WTF_CSRF_TIME_LIMIT": None,
         "MAX_CONTENT_LENGTH": 1024 * 1024,
     }
+
+
+LOOPBACK_HOSTS = {"localhost", "127.0.0.1", "::1"}
+
+
+def secure_context(base_url: str) -> bool:
+    """Whether browsers keep Secure cookies for this address: https, or a loopback host (which
+    browsers treat as secure even over plain http)."""
+    parts = urlsplit(base_url)
+    host = (parts.hostname or "").lower()
+    return parts.scheme == "https" or host in LOOPBACK_HOSTS or host.startswith("127.")
+
+
+def cookie_settings(secure: bool) -> dict:
+    """Secure cookies are `SameSite=None; Partitioned`, so the session survives inside a
+    vendor's cross-site iframe; SameSite=None is only accepted on Secure cookies, so a plain-http
+    deployment gets `Lax` cookies (and no session inside frames)."""
+    return {"SESSION_COOKIE_SECURE": secure,
+            "SESSION_COOKIE_SAMESITE": "None" if secure else "Lax",
+            "SESSION_COOKIE_PARTITIONED": secure}
 
 
 def normalize_database_url(url: str) -> str:
