@@ -51,7 +51,7 @@ def create_app(config: dict | None = None) -> Flask:
     from .cli import register as register_cli
     from .errors_web import register as register_error_handlers
     from .home import bp as home_bp
-    from .web import readable
+    from .web import avatar_tone, initials, install_macros, readable
 
     install_session(app)
     install_embedding(app)
@@ -63,6 +63,9 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(home_bp)
     register_error_handlers(app)
     app.add_template_filter(readable)
+    app.add_template_filter(initials)
+    app.add_template_filter(avatar_tone)
+    install_macros(app)
     register_cli(app)
 
     @app.after_request

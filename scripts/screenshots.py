@@ -1,6 +1,7 @@
 """Screenshots of every page at 390 and 1280 px, light and dark, for a reviewer to look at.
 
     .venv/bin/python scripts/screenshots.py [OUT_DIR]     (default: screenshots/)
+    SHOTS_ONLY=team,seats .venv/bin/python scripts/screenshots.py    (some pages only)
 
 Runs the demo (`flask --app wsgi demo`) on a fresh SQLite database on a free loopback port, signs
 in as the owner and as a plain member with the links it prints, and drives the system Chromium
@@ -105,6 +106,9 @@ def main() -> None:
                     ("me-owner", owner, "/acme/me"),
                     ("me-member", member, "/acme/me"),
                 ]
+                only = os.environ.get("SHOTS_ONLY")  # e.g. SHOTS_ONLY=team,seats
+                if only:
+                    pages = [p for p in pages if p[0] in only.split(",")]
                 for scheme in SCHEMES:
                     for width in WIDTHS:
                         context = browser.new_context(viewport={"width": width, "height": 900},

@@ -2,7 +2,7 @@
 from flask_wtf import FlaskForm
 from wtforms import EmailField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Email, Length, Optional
+from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
 
 from ..services.members import NAME_MAX
 
@@ -30,3 +30,16 @@ class EditMemberForm(FlaskForm):
                        render_kw={"autocomplete": "off"})
     role = SelectField("Role", choices=ROLE_CHOICES, validate_choice=False)
 
+
+class TransferForm(FlaskForm):
+    """Transferring ownership is confirmed by typing the new owner's email."""
+
+    confirm_email = StringField("Email", validators=[DataRequired("Type the email address to confirm.")])
+
+    def __init__(self, *args, expected_email: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.expected_email = expected_email
+
+    def validate_confirm_email(self, field):
+        if (field.data or "").strip().lower() != self.expected_email.lower():
+            raise ValidationError(f"That is not {self.expected_email}. Type it exactly to confirm.")

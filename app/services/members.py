@@ -9,7 +9,7 @@ from sqlalchemy import func, insert, or_, select
 from sqlalchemy.orm import Session
 
 from ..errors import NotFound, NotPermitted, RuleViolation
-from ..models import Customer, CustomerType, Member, Role, utcnow
+from ..models import Customer, CustomerType, Member, Role, Seat, SeatStatus, Subscription, utcnow
 from . import activity, seats, sessions
 from .ids import parse_id
 from .paging import Page, within
@@ -167,6 +167,21 @@ def list_members(
         )
     )
     return Page(items=items, total=total, page=page, limit=limit)
+
+
+def team_summary(session: Session, actor: Actor, customer: Customer) -> dict:
+    """Counts for the team page's header: live members, billing managers and pending
+    invitations. Rule 1. One query whatever the size of the team."""
+    ensure_can_manage(actor, customer)
+    live = (Member.customer_id == customer.id, Member.deleted_at.is_(None))
+    row = session.execute(select(
+        select(func.count(Member.id)).where(*live).scalar_subquery(),
+        select(func.count(Member.id)).where(*live, Member.role == Role.BILLING_MANAGER).scalar_subquery(),
+        select(func.count(Seat.id)).join(Subscription, Seat.subscription_id == Subscription.id)
+        .where(Subscription.customer_id == customer.id, Seat.status == SeatStatus.PENDING)
+        .scalar_subquery(),
+    )).one()
+    return {"members": row[0], "billing_managers": row[1], "pending_invitations": row[2]}
 
 
 def add_member(

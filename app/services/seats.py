@@ -334,6 +334,12 @@ def follow_member_email(session: Session, member: Member) -> None:
     )
 
 
+def live_seat_count(session: Session, member: Member) -> int:
+    """How many pending or claimed seats a member holds (what removing them would revoke)."""
+    return session.scalar(select(func.count(Seat.id)).where(
+        Seat.member_id == member.id, Seat.status.in_(LIVE))) or 0
+
+
 def member_seat_status(session: Session, member_ids: list) -> dict:
     """{member_id: 'claimed' | 'pending'} for the given members: one query for a whole page."""
     if not member_ids:
