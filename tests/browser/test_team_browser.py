@@ -57,6 +57,15 @@ def focused(page) -> str:
         return e.closest('tr') ? e.closest('tr').id + ' ' + e.tagName : (e.id || e.tagName); }""")
 
 
+def assert_focus(page, expected: str) -> None:
+    """Focus moves after the swap settles: wait a little for it, then compare."""
+    for _ in range(40):
+        if focused(page) == expected:
+            return
+        page.wait_for_timeout(50)
+    assert focused(page) == expected
+
+
 def test_owner_runs_the_team_without_a_page_reload(app, live_server, page, mailbox, team):
     base = live_server.url
     sign_in_by_email(page, base, mailbox, "olivia@example.com")
@@ -107,7 +116,7 @@ def test_owner_runs_the_team_without_a_page_reload(app, live_server, page, mailb
     page.locator("#toasts").get_by_text("Saved Maya.").wait_for()
     assert "Billing manager" in row(page, "maya@example.com").inner_text()
     maya_id = member(team, "maya@example.com").id
-    assert focused(page) == f"member-{maya_id} SUMMARY"
+    assert_focus(page, f"member-{maya_id} SUMMARY")
 
     # Active search: the URL follows, and Back restores the whole list.
     page.get_by_label("Search").press_sequentially("sam", delay=30)
@@ -132,7 +141,7 @@ def test_owner_runs_the_team_without_a_page_reload(app, live_server, page, mailb
     page.keyboard.press("Escape")
     expect(dialog).to_have_count(0)
     sam_id = member(team, "sam@example.com").id
-    assert focused(page) == f"member-{sam_id} SUMMARY"
+    assert_focus(page, f"member-{sam_id} SUMMARY")
     assert "Owner" in row(page, "olivia@example.com").inner_text()
 
     open_menu(page, "Sam").get_by_role("link", name="Make owner…").click()
@@ -147,7 +156,7 @@ def test_owner_runs_the_team_without_a_page_reload(app, live_server, page, mailb
     expect(page.get_by_role("dialog")).to_have_count(0)
     assert "Billing manager" in row(page, "olivia@example.com").inner_text()
     assert "Owner" in row(page, "sam@example.com").inner_text()
-    assert focused(page) == f"member-{sam_id} TR"
+    assert_focus(page, f"member-{sam_id} TR")
     assert page.get_by_text("Make owner…").count() == 0
     sams = row(page, "sam@example.com")
     assert sams.get_by_role("link", name=re.compile("Remove"), include_hidden=True).count() == 0
@@ -161,7 +170,7 @@ def test_owner_runs_the_team_without_a_page_reload(app, live_server, page, mailb
     row(page, "kim@example.com").wait_for(state="detached")
     page.locator("#toasts").get_by_text(re.compile("Removed Kim")).wait_for()
     expect(page.locator("#member-summary")).to_contain_text("4 members")
-    assert focused(page) == f"{next_id} SUMMARY"
+    assert_focus(page, f"{next_id} SUMMARY")
     assert native == [], "no native confirm()"
     assert page.evaluate("window.__samePage") is True
 
