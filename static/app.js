@@ -200,6 +200,7 @@
   });
   document.addEventListener("htmx:afterSettle", function (event) {
     openDialogs(event.detail.target);
+    localizeTimes(event.detail.target);
     focusNext();
     sweepToasts();
   });
@@ -210,6 +211,35 @@
   document.addEventListener("htmx:sendError", function () {
     toast("error", "Could not reach the server. Check your connection and try again.");
   });
+
+  // ---- times in the viewer's time zone --------------------------------------------------
+  // The server writes UTC (what a page without JavaScript shows); here each event's time is
+  // shown in local time, and the timeline is regrouped under local days.
+  function localizeTimes(scope) {
+    var timeFormat = new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute: "2-digit" });
+    var dayFormat = new Intl.DateTimeFormat(undefined, { weekday: "long", day: "numeric", month: "long", year: "numeric" });
+    (scope || document).querySelectorAll("[data-timeline]").forEach(function (list) {
+      var lastDay = null;
+      list.querySelectorAll("[data-day-heading]").forEach(function (h) { h.remove(); });
+      list.querySelectorAll("li.event").forEach(function (item) {
+        var time = item.querySelector("time[data-local]");
+        var moment = new Date(time.getAttribute("datetime"));
+        if (isNaN(moment)) return;
+        time.textContent = timeFormat.format(moment);
+        time.title = moment.toString();
+        var day = dayFormat.format(moment);
+        if (day !== lastDay) {
+          lastDay = day;
+          var heading = document.createElement("li");
+          heading.className = "day-heading";
+          heading.setAttribute("data-day-heading", "");
+          heading.innerHTML = '<h2 class="day"></h2>';
+          heading.firstChild.textContent = day;
+          list.insertBefore(heading, item);
+        }
+      });
+    });
+  }
 
   // "Add member" at the top jumps to the form and puts the cursor in its first field.
   document.addEventListener("click", function (event) {
@@ -224,6 +254,7 @@
 
   document.addEventListener("DOMContentLoaded", function () {
     setUpNav();
+    localizeTimes(document);
     sweepToasts();
   });
 })();

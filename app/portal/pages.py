@@ -15,12 +15,16 @@ from .routes import _int
 @bp.get("/activity")
 @member_required
 def activity_log():
-    """Who did what, newest first; owners and billing managers only."""
-    page = activity.list_events(db.session, Actor(member=g.member), g.member.customer,
-                                page=_int(request.args.get("page"), 1))
+    """Who did what, newest first, filtered by person and kind; owners and billing managers only."""
+    actor, team = Actor(member=g.member), g.member.customer
+    filters = {"person": (request.args.get("person") or "").strip()[:400],
+               "kind": request.args.get("kind") if request.args.get("kind") in activity.KINDS else ""}
+    page = activity.list_events(db.session, actor, team, page=_int(request.args.get("page"), 1),
+                                person=filters["person"] or None, kind=filters["kind"] or None)
     block = "event_list" if request.headers.get("HX-Target") == "event-list" else None
-    return render("portal/activity.html", block, page=page, changes=activity.changes,
-                  action_label=activity.action_label)
+    return render("portal/activity.html", block, page=page, filters=filters, kinds=activity.KINDS,
+                  people=activity.actors(db.session, actor, team) if block is None else [],
+                  describe=activity.describe)
 
 
 @bp.get("/me")

@@ -20,11 +20,10 @@ from app import config
 from app.extensions import db
 from app.models import Role, Subscription
 from app.services import members as member_service
-from app.services import organizations
+from app.services import organizations, signin
 from app.services import seats as seat_service
 from app.services.invitations import claim_seat
 from tests.browser.test_embed_browser import HostSite, mint_portal_url, open_framed
-from tests.browser.test_team_browser import sign_in_with_cookie
 from tests.factories import as_, make_org, make_team, member
 from tests.support.smtp import first_link
 
@@ -86,6 +85,23 @@ class Visit:
     def close(self) -> None:
         for host in self.hosts:
             host.close()
+
+
+def sign_in_with_cookie(app, page, base: str, person) -> None:
+    """Sign `person` in through a real sign-in link (issued here rather than read from an
+    email, to keep the mailbox for the tests that read it), so the session cookie is the one
+    the portal sets itself.
+
+    Not test_team_browser.sign_in_with_cookie: it adds a plain cookie, and once the portal
+    sets its own `Secure; SameSite=None; Partitioned` cookie of the same name (the default on
+    loopback), Chromium keeps both and sends the stale one first, so the first form post
+    fails its CSRF check ("This form has expired or was sent from elsewhere")."""
+    org = person.customer.organization
+    token, _code = signin.issue_link(db.session, org, person.email)
+    db.session.commit()
+    page.goto(signin.link_url(base, org, token))
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(lambda url: "/login" not in url)
 
 
 def fail(message: str):
