@@ -43,3 +43,11 @@ class TransferForm(FlaskForm):
     def validate_confirm_email(self, field):
         if (field.data or "").strip().lower() != self.expected_email.lower():
             raise ValidationError(f"That is not {self.expected_email}. Type it exactly to confirm.")
+
+
+class NameForm(FlaskForm):
+    """Your own name, on your membership page."""
+
+    name = StringField("Your name", id="my-name",
+                       validators=[Optional(), Length(max=NAME_MAX, message=NAME_TOO_LONG)],
+                       render_kw={"autocomplete": "name"})

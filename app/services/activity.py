@@ -70,6 +70,7 @@ ACTION_LABELS = {
     "member.added": "added",
     "member.updated": "changed",
     "member.removed": "removed",
+    "member.left": "left the team:",
     "ownership.transferred": "made owner",
     "subscription.seats_set": "set the seats of",
     "team.filled": "added synthetic members to",
@@ -83,7 +84,7 @@ ACTION_LABELS = {
 # Kinds of change the log can be filtered by, and the actions each one covers.
 KINDS = {
     "members": ("Members added, changed or removed", ("member.added", "member.updated", "member.removed",
-                                                      "team.filled")),
+                                                      "member.left", "team.filled")),
     "ownership": ("Ownership transfers", ("ownership.transferred",)),
     "seats": ("Seats and invitations", ("seat.assigned", "seat.invitation_resent", "seat.revoked",
                                         "seat.claimed", "subscription.seats_set")),
@@ -191,6 +192,10 @@ def describe(event: ActivityEvent) -> Described:
         seats = int(after.get("seats_revoked") or 0)
         detail = (_plural(seats, "seat") + " revoked",) if seats else ()
         return Described(f"{who} removed {person}", detail + ("Signed out everywhere",), "user-minus", "danger")
+    if action == "member.left":
+        seats = int(after.get("seats_revoked") or 0)
+        detail = (_plural(seats, "seat") + " revoked",) if seats else ()
+        return Described(f"{person} left the team", detail, "user-minus", "danger")
     if action == "member.updated":
         return Described(f"{who} changed {person}", _changes(before, after), "edit")
     if action == "ownership.transferred":

@@ -337,6 +337,41 @@ def remove_member(session: Session, actor: Actor, customer: Customer, member_id)
     return member
 
 
+def rename_self(session: Session, member: Member, name: str | None) -> Member:
+    """Any member edits their own name (rule 4), whatever their role; the customer is locked (8)."""
+    lock_customer(session, member.customer)
+    session.refresh(member)
+    if member.deleted_at is not None:
+        raise NotPermitted("You are no longer a member of this team.")
+    before, new_name = member.name, _clean_name(name)
+    if new_name != before:
+        member.name = new_name
+        session.flush()
+        activity.record(session, Actor(member=member), member.customer, "member.updated",
+                        subject_type="member", subject_id=member.id, subject_label=member.email,
+                        before={"name": before}, after={"name": new_name})
+    return member
+
+
+def leave_team(session: Session, member: Member) -> Member:
+    """A member leaves their team: as a removal, their seats are revoked and their sessions end
+    (rule 7). The owner cannot leave (rule 5: transfer first); the customer is locked (8)."""
+    lock_customer(session, member.customer)
+    session.refresh(member)
+    if member.deleted_at is not None:
+        raise NotPermitted("You are no longer a member of this team.")
+    if member.role is Role.OWNER:
+        raise RuleViolation("The owner cannot leave the team. Make someone else owner first.", field="id")
+    member.deleted_at = utcnow()
+    revoked = seats.revoke_member_seats(session, member)
+    ended = sessions.end_member_sessions(session, member)
+    session.flush()
+    activity.record(session, Actor(member=member), member.customer, "member.left", subject_type="member",
+                    subject_id=member.id, subject_label=member.email, before=_snapshot(member),
+                    after={"seats_revoked": revoked, "sessions_ended": ended})
+    return member
+
+
 FILL_MAX = 100_000
 
 

@@ -494,13 +494,14 @@ def test_malformed_member_ids_answer_404(owner, method, url):
     assert call(owner, method, url.format(id="not-a-uuid")).status_code == 404
 
 
-def test_plain_member_sees_their_membership_read_only(client, team):
+def test_plain_member_sees_their_membership_and_no_team_controls(client, team):
     signed_in(client, team, "maya@example.com")
     response = client.get("/acme/me")
     html = text(response)
     assert response.status_code == 200
-    assert "maya@example.com" in html and "Member" in html and "No seat" in html
-    assert html.count("<form") == 1  # sign out only
+    assert "maya@example.com" in html and "Member" in html and "You have no seat." in html
+    forms = re.findall(r'<form[^>]*action="([^"]+)"', html)
+    assert forms == ["/acme/logout", "/acme/me/name"]  # sign out and their own name only
     assert 'href="/acme/team"' not in html and 'href="/acme/activity"' not in html
 
 
