@@ -74,7 +74,8 @@ def create_app(config: dict | None = None) -> Flask:
         response.headers.setdefault("Referrer-Policy", "same-origin")
         response.headers.setdefault(
             "Content-Security-Policy",
-            "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+            "default-src 'self'; script-src 'self'; style-src 'self'; "
+            f"img-src 'self' data:{' ' + g.img_origin if g.get('img_origin') else ''}; "
             "base-uri 'self'; form-action 'self'; "
             f"frame-ancestors {g.get('frame_ancestors') or chr(39) + 'none' + chr(39)}",
         )

@@ -9,7 +9,7 @@ from sqlalchemy.exc import DataError, IntegrityError, SQLAlchemyError
 
 from .errors import PortalError
 from .extensions import db
-from .services import mail, organizations
+from .services import branding, mail, organizations
 
 org_cli = AppGroup("org", help="Manage organizations (vendors).")
 token_cli = AppGroup("token", help="Manage organization access tokens for the API.")
@@ -87,6 +87,39 @@ def org_allow_embed(slug: str, origins: tuple[str, ...], remove: bool, replace: 
     click.echo("Allowed to frame the portal: " + (" ".join(allowed) if allowed else "nobody"))
     click.echo("Sign-in form inside the frame: "
                + ("shown" if (org.features or {}).get("signin_in_frame") else "not shown"))
+
+
+@org_cli.command("brand")
+@click.argument("slug")
+@click.option("--name", default=None, help="Display name shown in the portal and its emails.")
+@click.option("--accent", default=None, metavar="#RRGGBB",
+              help="Accent colour of buttons and links; refused below 4.5:1 contrast on white. "
+                   "'none' goes back to the default.")
+@click.option("--logo", "logo_file", type=click.File("rb"), default=None,
+              help="A PNG, JPEG, GIF or WebP file of at most 256 KB, served by the portal.")
+@click.option("--logo-url", default=None, help="An https URL of the logo instead; 'none' removes the logo.")
+@click.option("--product-url", default=None,
+              help="Where members open your product (a link on their seats); 'none' removes it.")
+def org_brand(slug, name, accent, logo_file, logo_url, product_url):
+    """Set the brand the portal, its sign-in pages and its emails wear."""
+    if logo_file and logo_url:
+        raise click.UsageError("Give --logo or --logo-url, not both.")
+    given = {"name": name, "accent_color": accent, "logo_url": logo_url, "product_url": product_url}
+    changes = {key: (None if value.lower() == "none" and key != "name" else value)
+               for key, value in given.items() if value is not None}
+    if logo_file:
+        changes["logo_image"] = logo_file.read(branding.LOGO_MAX_BYTES + 1)
+    if not changes:
+        raise click.UsageError("Give at least one of --name, --accent, --logo, --logo-url, --product-url.")
+
+    def work():
+        org = organizations.get_organization(db.session, slug)
+        return branding.set_brand(db.session, org, **changes)
+
+    org = _run(work)
+    logo = ("uploaded " + org.logo_type) if org.logo_type else (org.logo_url or "none")
+    click.echo(f"{org.name}: accent {org.accent_color or 'default'}, logo {logo}, "
+               f"product {org.product_url or 'none'}")
 
 
 @org_cli.command("list")

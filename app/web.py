@@ -3,8 +3,10 @@ from __future__ import annotations
 
 from datetime import datetime, UTC
 
-from flask import Response, flash, make_response, redirect, render_template, request
+from flask import Response, current_app, flash, make_response, redirect, render_template, request
 from jinja2_fragments.flask import render_blocks
+
+from .services import branding
 
 
 def is_htmx() -> bool:
@@ -87,3 +89,11 @@ def install_macros(app) -> None:
     for template, names in MACROS.items():
         module = app.jinja_env.get_template(template).module
         app.jinja_env.globals.update({name: getattr(module, name) for name in names})
+    app.jinja_env.globals.update(brand_logo=brand_logo, brand_version=branding.brand_version)
+
+
+def brand_logo(organization, absolute: bool = False) -> str | None:
+    """Where pages (or, `absolute`, emails) show the organization's logo from; None: no logo."""
+    path = f"/{organization.slug}/brand/logo?v={branding.brand_version(organization)}"
+    base = current_app.config["BASE_URL"] if absolute else ""
+    return branding.logo_src(organization, base + path)
