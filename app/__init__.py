@@ -74,8 +74,9 @@ def create_app(config: dict | None = None) -> Flask:
     from .portal import bp as portal_bp
     from .cli import register as register_cli
     from .errors_web import register as register_error_handlers
+    from .home import bp as home_bp
     from .observability import install as install_observability
-    from .web import readable
+    from .web import avatar_tone, initials, install_macros, readable
 
     install_observability(app)
     install_session(app)
@@ -85,8 +86,12 @@ def create_app(config: dict | None = None) -> Flask:
     csrf.exempt(api_bp)  # bearer tokens, no cookies: CSRF does not apply
     app.register_blueprint(api_bp)
     app.register_blueprint(openapi_bp)
+    app.register_blueprint(home_bp)
     register_error_handlers(app)
     app.add_template_filter(readable)
+    app.add_template_filter(initials)
+    app.add_template_filter(avatar_tone)
+    install_macros(app)
     register_cli(app)
 
     @app.after_request
@@ -95,7 +100,8 @@ def create_app(config: dict | None = None) -> Flask:
         response.headers.setdefault("Referrer-Policy", "same-origin")
         response.headers.setdefault(
             "Content-Security-Policy",
-            "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+            "default-src 'self'; script-src 'self'; style-src 'self'; "
+            f"img-src 'self' data:{' ' + g.img_origin if g.get('img_origin') else ''}; "
             "base-uri 'self'; form-action 'self'; "
             f"frame-ancestors {g.get('frame_ancestors') or chr(39) + 'none' + chr(39)}",
         )

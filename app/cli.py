@@ -11,7 +11,7 @@ from sqlalchemy.exc import DataError, IntegrityError, SQLAlchemyError
 
 from .errors import PortalError
 from .extensions import db
-from .services import mail, organizations
+from .services import branding, mail, organizations
 
 org_cli = AppGroup("org", help="Manage organizations (vendors).")
 token_cli = AppGroup("token", help="Manage organization access tokens for the API.")
@@ -54,19 +54,32 @@ def org_create(slug: str, name: str):
 @org_cli.command("allow-embed")
 @click.argument("slug")
 @click.argument("origins", nargs=-1, metavar="ORIGIN...")
+@click.option("--remove", "remove", is_flag=True, help="Remove the ORIGINs instead of adding them.")
+@click.option("--replace", "replace", is_flag=True,
+              help="Allow exactly the ORIGINs given, dropping every other.")
 @click.option("--none", "clear", is_flag=True, help="Allow no origin: the portal cannot be framed.")
 @click.option("--sign-in-in-frame/--no-sign-in-in-frame", "signin", default=None,
               help="Whether an ended session inside the frame shows the sign-in form "
                    "(default: no; the host page is told to mint a new session).")
-def org_allow_embed(slug: str, origins: tuple[str, ...], clear: bool, signin: bool | None):
-    """Set the origins (https://app.example.com) allowed to frame this organization's portal."""
+def org_allow_embed(slug: str, origins: tuple[str, ...], remove: bool, replace: bool, clear: bool,
+                    signin: bool | None):
+    """Add ORIGINs (https://app.example.com) to those allowed to frame this organization's portal.
+
+    The origins already allowed stay; --remove takes the ORIGINs out, --replace keeps only them."""
+    if sum((remove, replace, clear)) > 1:
+        raise click.UsageError("Use only one of --remove, --replace and --none.")
+    if clear and origins:
+        raise click.UsageError("--none takes no ORIGIN.")
     if not origins and not clear and signin is None:
         raise click.UsageError("Give at least one ORIGIN, or --none to forbid framing.")
 
     def work():
         org = organizations.get_organization(db.session, slug)
-        if origins or clear:
-            organizations.set_embed_origins(db.session, org, [] if clear else list(origins))
+        if clear or replace:
+            organizations.set_embed_origins(db.session, org, list(origins))
+        elif origins:
+            change = {"remove" if remove else "add": origins}
+            organizations.change_embed_origins(db.session, org, **change)
         if signin is not None:
             organizations.allow_signin_in_frame(db.session, org, signin)
         return org
@@ -76,6 +89,50 @@ def org_allow_embed(slug: str, origins: tuple[str, ...], clear: bool, signin: bo
     click.echo("Allowed to frame the portal: " + (" ".join(allowed) if allowed else "nobody"))
     click.echo("Sign-in form inside the frame: "
                + ("shown" if (org.features or {}).get("signin_in_frame") else "not shown"))
+
+
+@org_cli.command("brand")
+@click.argument("slug")
+@click.option("--name", default=None, help="Display name shown in the portal and its emails.")
+@click.option("--accent", default=None, metavar="#RRGGBB",
+              help="Accent colour of buttons and links; refused below 4.5:1 contrast on white. "
+                   "'none' goes back to the default.")
+@click.option("--logo", "logo_file", type=click.File("rb"), default=None,
+              help="A PNG, JPEG, GIF or WebP file of at most 256 KB, served by the portal.")
+@click.option("--logo-url", default=None, help="An https URL of the logo instead; 'none' removes the logo.")
+@click.option("--product-url", default=None,
+              help="Where members open your product (a link on their seats); 'none' removes it.")
+def org_brand(slug, name, accent, logo_file, logo_url, product_url):
+    """Set the brand the portal, its sign-in pages and its emails wear."""
+    if logo_file and logo_url:
+        raise click.UsageError("Give --logo or --logo-url, not both.")
+    given = {"name": name, "accent_color": accent, "logo_url": logo_url, "product_url": product_url}
+    changes = {key: (None if value.lower() == "none" and key != "name" else value)
+               for key, value in given.items() if value is not None}
+    if logo_file:
+        changes["logo_image"] = logo_file.read(branding.LOGO_MAX_BYTES + 1)
+    if not changes:
+        raise click.UsageError("Give at least one of --name, --accent, --logo, --logo-url, --product-url.")
+
+    def work():
+        org = organizations.get_organization(db.session, slug)
+        return branding.set_brand(db.session, org, **changes)
+
+    org = _run(work)
+    logo = ("uploaded " + org.logo_type) if org.logo_type else (org.logo_url or "none")
+    click.echo(f"{org.name}: accent {org.accent_color or 'default'}, logo {logo}, "
+               f"product {org.product_url or 'none'}")
+
+
+@org_cli.command("list")
+def org_list():
+    """List the organizations: slug, name and where their portal signs people in."""
+    rows = _run(lambda: organizations.list_organizations(db.session))
+    if not rows:
+        click.echo("No organizations yet. Create one with: flask --app wsgi org create SLUG --name NAME")
+    base = current_app.config["BASE_URL"]
+    for org in rows:
+        click.echo(f"{org.slug:<20} {org.name:<30} {base}/{org.slug}/login")
 
 
 @token_cli.command("create")
@@ -145,6 +202,26 @@ def team_create(slug, name, owner_email, owner_name, external_id):
     customer = _run(work)
     click.echo(f"Created team {customer.name!r} owned by {owner_email}")
     click.echo(str(customer.id))
+
+
+@team_cli.command("list")
+@click.argument("slug")
+def team_list(slug: str):
+    """List the organization's customers: id, type, members, external id and name."""
+
+    def work():
+        org = organizations.get_organization(db.session, slug)
+        return organizations.list_customers(db.session, org)
+
+    rows = _run(work)
+    if not rows:
+        click.echo(f"No customers yet. Create a team with: flask --app wsgi team create {slug} "
+                   "--name NAME --owner-email EMAIL")
+        return
+    click.echo(f"{'ID':<36}  {'TYPE':<10} {'MEMBERS':>7}  {'EXTERNAL ID':<20} NAME")
+    for customer, count in rows:
+        click.echo(f"{customer.id}  {customer.type.value:<10} {count:>7}  "
+                   f"{customer.external_id or '-':<20} {customer.name}")
 
 
 @team_cli.command("fill")

@@ -4,6 +4,7 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from limits import parse_many
 
@@ -74,8 +75,9 @@ def from_env(instance_path: str) -> dict:
         )
     storage_uri = os.environ.get("RATELIMIT_STORAGE_URI", "memory://").strip() or "memory://"
     default_db = "sqlite:///" + str(Path(instance_path) / "portal.db")
-    # Cookies are Secure by default; plain-http local use turns that off explicitly.
-    secure_cookies = _bool(os.environ.get("SESSION_COOKIE_SECURE"), production)
+    base_url = os.environ.get("BASE_URL", "http://127.0.0.1:5000").rstrip("/")
+    secure_cookies = _bool(os.environ.get("SESSION_COOKIE_SECURE"),
+                           production or secure_context(base_url))
     return {
         "PORTAL_ENV": env,
         "SECRET_KEY": secret or DEV_SECRET_KEY,
@@ -99,13 +101,10 @@ def from_env(instance_path: str) -> dict:
         "MAIL_CLAIM_SECONDS": _float("MAIL_CLAIM_SECONDS", 300),  # a worker's claim on one mail
         "MAIL_BATCH": _int("MAIL_BATCH", 100),  # attempts per run of the mail job at most
         "WORKER_POLL_SECONDS": _float("WORKER_POLL_SECONDS", 1),
-        "BASE_URL": os.environ.get("BASE_URL", "http://127.0.0.1:5000").rstrip("/"),
+        "BASE_URL": base_url,
         "SESSION_COOKIE_NAME": "portal_session",
         "SESSION_COOKIE_HTTPONLY": True,
-        "SESSION_COOKIE_SECURE": secure_cookies,
-        # SameSite=None (needed inside a cross-site iframe) is only accepted on Secure cookies.
-        "SESSION_COOKIE_SAMESITE": "None" if secure_cookies else "Lax",
-        "SESSION_COOKIE_PARTITIONED": secure_cookies,
+        **cookie_settings(secure_cookies),
         "PORTAL_SESSION_HOURS": _int("PORTAL_SESSION_HOURS", 12),
         "SIGNIN_TOKEN_MINUTES": 15,
         "SIGNIN_MAX_PER_EMAIL": _int("SIGNIN_MAX_PER_EMAIL", 5),
@@ -141,6 +140,26 @@ def rate_limit_storage_options(uri: str) -> dict:
 def redacted(uri: str) -> str:
     """A storage or database URL without its password, for messages."""
     return re.sub(r"//([^:/@]*):[^@/]*@", r"//\1:***@", uri)
+
+
+LOOPBACK_HOSTS = {"localhost", "127.0.0.1", "::1"}
+
+
+def secure_context(base_url: str) -> bool:
+    """Whether browsers keep Secure cookies for this address: https, or a loopback host (which
+    browsers treat as secure even over plain http)."""
+    parts = urlsplit(base_url)
+    host = (parts.hostname or "").lower()
+    return parts.scheme == "https" or host in LOOPBACK_HOSTS or host.startswith("127.")
+
+
+def cookie_settings(secure: bool) -> dict:
+    """Secure cookies are `SameSite=None; Partitioned`, so the session survives inside a
+    vendor's cross-site iframe; SameSite=None is only accepted on Secure cookies, so a plain-http
+    deployment gets `Lax` cookies (and no session inside frames)."""
+    return {"SESSION_COOKIE_SECURE": secure,
+            "SESSION_COOKIE_SAMESITE": "None" if secure else "Lax",
+            "SESSION_COOKIE_PARTITIONED": secure}
 
 
 def normalize_database_url(url: str) -> str:

@@ -11,8 +11,18 @@ from flask_migrate import upgrade
 from sqlalchemy import delete, select
 
 from .extensions import db
-from .models import Customer, Member, Organization, OutboxEmail, Role, utcnow
-from .services import mail, organizations, seats, signin
+from .models import (
+    Customer,
+    Member,
+    Organization,
+    OutboxEmail,
+    Role,
+    Seat,
+    SeatStatus,
+    Subscription,
+    utcnow,
+)
+from .services import invitations, mail, organizations, seats, signin
 from .services.activity import Actor
 
 DEMO_SLUG = "acme"
@@ -27,6 +37,23 @@ TEAM = [
 ]
 
 
+INVITEE = "tom@globex.example"
+
+
+def _fresh_claim_link(session, team: Customer, email: str, base_url: str) -> str | None:
+    """A new link for the invitee's pending seat (the one printed last time stops working);
+    None once the seat has been claimed or revoked in the demo."""
+    seat = session.scalar(
+        select(Seat).join(Subscription).where(Subscription.customer_id == team.id,
+                                              Seat.email == email,
+                                              Seat.status == SeatStatus.PENDING))
+    if seat is None:
+        return None
+    token = invitations.issue_token(seat, current_app.config.get("INVITATION_DAYS", 7))
+    session.flush()
+    return invitations.claim_url(base_url, seat, token)
+
+
 def seed(session) -> Organization:
     """Create the demo organization, teams, members and seats unless they exist."""
     org = session.scalar(select(Organization).where(Organization.slug == DEMO_SLUG))
@@ -37,7 +64,9 @@ def seed(session) -> Organization:
         session, org, name="Globex Corporation", owner_email=TEAM[0][1], owner_name=TEAM[0][0],
         external_id="globex",
     )
-    members = {TEAM[0][1]: session.scalar(select(Member).where(Member.customer_id == globex.id))}
+    owner = session.scalar(select(Member).where(Member.customer_id == globex.id))
+    owner.external_id = "usr_42"  # the member the README's embedding example signs in
+    members = {TEAM[0][1]: owner}
     for name, email, role in TEAM[1:]:
         member = Member(customer_id=globex.id, customer=globex, email=email, name=name, role=role)
         session.add(member)
@@ -76,7 +105,7 @@ def _seed_seats(session, subscription, members) -> None:
     for email in ("olivia@globex.example", "maya@globex.example", "sam@globex.example",
                   "priya@globex.example"):
         give(email, immediate_claim=True).claimed_at = now - timedelta(days=3)
-    give("tom@globex.example")
+    give(INVITEE)
     late = give("contractor@globex.example")
     late.invitation_expires_at, late.invitation_sent_at = now - timedelta(days=1), now - timedelta(days=8)
     seats.revoke_seat(session, owner, give("ben@globex.example")).revoked_at = now - timedelta(days=1)
@@ -109,17 +138,23 @@ def demo_command(host: str, port: int, no_serve: bool):
         )
     base = app.config["BASE_URL"]
     links = []
-    for label, email in (("owner", TEAM[0][1]), ("billing manager", TEAM[1][1])):
+    for label, email in (("the owner", TEAM[0][1]), ("the billing manager", TEAM[1][1]),
+                         ("a plain member", TEAM[2][1])):
         token, _code = signin.issue_link(db.session, org, email)
         links.append((label, email, signin.link_url(base, org, token)))
+    claim_link = _fresh_claim_link(db.session, globex, INVITEE, base)
     db.session.commit()
 
     click.echo("")
-    click.echo(f"Team Portal demo: organization {org.name!r}, team {globex.name!r}.")
+    click.echo(f"Team Portal demo: organization {org.name!r}, team {globex.name!r} "
+               f"(customer id {globex.id}, external id {globex.external_id!r}).")
     click.echo("Sign in by opening one of these links (each works once, for 15 minutes):")
     for label, email, link in links:
-        click.echo(f"  as the {label} ({email}):")
+        click.echo(f"  as {label} ({email}):")
         click.echo(f"    {link}")
+    if claim_link:
+        click.echo(f"Claim the seat offered to {INVITEE} (works once, for 7 days):")
+        click.echo(f"    {claim_link}")
     click.echo(f"Or ask for a new link at {base}/{org.slug}/login "
                "(the email is printed in this terminal).")
     click.echo("")

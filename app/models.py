@@ -12,6 +12,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
     TypeDecorator,
@@ -101,6 +102,14 @@ class Organization(TimestampMixin, db.Model):
     embed_origins: Mapped[list] = mapped_column(JSON, default=list)
     # Portal features that are switched on, e.g. {"seats": true, "signin_in_frame": false}.
     features: Mapped[dict] = mapped_column(JSON, default=dict)
+    # The brand the portal and its emails wear: an accent colour (#rrggbb, checked for
+    # contrast), a logo given as an https URL or uploaded (bytes and type), and the URL of the
+    # vendor's product (the "Open …" link on a member's seats).
+    accent_color: Mapped[str | None] = mapped_column(String(7))
+    logo_url: Mapped[str | None] = mapped_column(String(2048))
+    logo_image: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
+    logo_type: Mapped[str | None] = mapped_column(String(32))
+    product_url: Mapped[str | None] = mapped_column(String(2048))
 
 
 class Customer(TimestampMixin, db.Model):

@@ -1,12 +1,19 @@
 """Every portal URL starts with the organization's slug; this loads it once per request."""
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from flask import Blueprint, abort, current_app, g
 
 from . import text
 from .errors import NotFound
 from .extensions import db
 from .services.organizations import get_organization
+
+
+def origin(url: str | None) -> str | None:
+    parts = urlsplit(url or "")
+    return f"{parts.scheme}://{parts.netloc}" if parts.scheme in ("http", "https") and parts.netloc else None
 
 
 def org_scoped(bp: Blueprint) -> Blueprint:
@@ -25,6 +32,8 @@ def org_scoped(bp: Blueprint) -> Blueprint:
             abort(404, description="There is no portal at this address.")
         # Only the organization's allowed origins may frame its portal pages.
         g.frame_ancestors = " ".join(g.organization.embed_origins or []) or None
+        # A logo given as a URL is shown from its own origin.
+        g.img_origin = origin(g.organization.logo_url)
 
     @bp.url_defaults
     def add_organization(endpoint, values):

@@ -3,8 +3,10 @@ from __future__ import annotations
 
 from datetime import datetime, UTC
 
-from flask import Response, flash, make_response, redirect, render_template, request
+from flask import Response, current_app, flash, make_response, redirect, render_template, request
 from jinja2_fragments.flask import render_blocks
+
+from .services import branding
 
 
 def is_htmx() -> bool:
@@ -61,3 +63,37 @@ def readable(value) -> str:
             return value
         return moment.astimezone(UTC).strftime("%-d %b %Y %H:%M UTC")
     return str(value)
+
+
+def initials(name: str | None) -> str:
+    """Up to two letters for an avatar: of the first and last word of a name, or of an email."""
+    words = [w for w in (name or "").replace("@", " ").replace(".", " ").split() if w[:1].isalnum()]
+    if not words:
+        return "?"
+    letters = words[0][0] + (words[-1][0] if len(words) > 1 and "@" not in (name or "") else "")
+    return letters.upper()
+
+
+def avatar_tone(value: str | None) -> int:
+    """One of eight avatar colours, the same for the same person on every page."""
+    return sum((value or "").lower().encode()) % 8
+
+
+# Macros every template may call without importing them: htmx renders single blocks of a page,
+# and a block alone does not run the imports at the top of its template.
+MACROS = {"_icons.html": ("icon",), "_macros.html": ("field",),
+          "portal/_people.html": ("person", "seat_badge", "when")}
+
+
+def install_macros(app) -> None:
+    for template, names in MACROS.items():
+        module = app.jinja_env.get_template(template).module
+        app.jinja_env.globals.update({name: getattr(module, name) for name in names})
+    app.jinja_env.globals.update(brand_logo=brand_logo, brand_version=branding.brand_version)
+
+
+def brand_logo(organization, absolute: bool = False) -> str | None:
+    """Where pages (or, `absolute`, emails) show the organization's logo from; None: no logo."""
+    path = f"/{organization.slug}/brand/logo?v={branding.brand_version(organization)}"
+    base = current_app.config["BASE_URL"] if absolute else ""
+    return branding.logo_src(organization, base + path)

@@ -1,10 +1,16 @@
-// Inside a vendor's iframe: tell the host page our height and what happened, only at the
-// organization's allowed origins (a message to any other origin is dropped by the browser).
+// Inside a vendor's iframe: tell the host page our height and what happened, addressed to the
+// origin of the page that frames us when it is one of the organization's allowed origins (the
+// browser's ancestorOrigins, else the origin the server saw at the hand-off). Only when neither
+// is known does a message go to each allowed origin; the browser drops it at the others.
 (function () {
   "use strict";
   var body = document.body;
   if (!body || !body.classList.contains("embedded") || window.parent === window) return;
-  var origins = JSON.parse(body.getAttribute("data-embed-origins") || "[]");
+  var allowed = JSON.parse(body.getAttribute("data-embed-origins") || "[]");
+  var ancestors = window.location.ancestorOrigins;
+  var parent = (ancestors && ancestors.length ? ancestors[0] : "") ||
+    body.getAttribute("data-parent-origin") || "";
+  var origins = allowed.indexOf(parent) !== -1 ? [parent] : allowed;
 
   function post(message) {
     message.source = "team-portal";

@@ -3,6 +3,7 @@ the framed portal tells its host page about."""
 from __future__ import annotations
 
 import json
+from urllib.parse import urlsplit
 
 from flask import Flask, g, render_template, request, session, url_for
 from sqlalchemy import event
@@ -16,13 +17,24 @@ from ..web import redirect_to
 from . import bp
 from .session import adopt_session
 
-# Activity actions that the host page hears about, under the names it hears them by.
+# Activity actions that the host page hears about: the name it hears, and the key of the
+# subject's id in the message.
 HOST_EVENTS = {
-    "member.added": "member.added",
-    "member.removed": "member.removed",
-    "seat.assigned": "seat.assigned",
-    "seat.claimed": "seat.claimed",
+    "member.added": ("member.added", "member_id"),
+    "member.removed": ("member.removed", "member_id"),
+    "seat.assigned": ("seat.assigned", "seat_id"),
+    "seat.claimed": ("seat.claimed", "seat_id"),
 }
+
+
+def _host_event(action: str, subject_id) -> dict:
+    name, key = HOST_EVENTS[action]
+    return {"type": name, key: str(subject_id) if subject_id else None}
+
+
+def _origin(url: str | None) -> str | None:
+    parts = urlsplit(url or "")
+    return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else None
 
 
 @bp.get("/portal/enter")
@@ -36,6 +48,10 @@ def enter():
     adopt_session(row, token)
     session["embedded"] = True
     session["return_url"] = row.return_url
+    # The host page that framed us (browsers send its origin as the Referer of the frame's first
+    # request): messages then go to that origin alone, not to every allowed one.
+    parent = _origin(request.referrer)
+    session["parent_origin"] = parent if parent in (g.organization.embed_origins or []) else None
     db.session.commit()
     return redirect_to(url_for("portal.home"))
 
@@ -61,7 +77,7 @@ def install(app: Flask) -> None:
         actions = db.session.info.pop("host_events", None) if g.get("embedded") else None
         if not actions or response.status_code >= 400:
             return response
-        events = [{"type": HOST_EVENTS[a]} for a in actions]
+        events = [_host_event(action, subject_id) for action, subject_id in actions]
         if request.headers.get("HX-Request") == "true":
             response.headers["HX-Trigger"] = _merge_trigger(
                 response.headers.get("HX-Trigger"), {"portal-event": {"events": events}}
@@ -87,7 +103,7 @@ def _merge_trigger(existing: str | None, extra: dict) -> str:
 def _collect_host_events(orm_session: OrmSession, flush_context) -> None:
     for obj in orm_session.new:
         if isinstance(obj, ActivityEvent) and obj.action in HOST_EVENTS:
-            orm_session.info.setdefault("host_events", []).append(obj.action)
+            orm_session.info.setdefault("host_events", []).append((obj.action, obj.subject_id))
 
 
 @event.listens_for(OrmSession, "after_rollback")

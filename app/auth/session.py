@@ -72,7 +72,8 @@ def _framed() -> bool:
 def sign_in(member: Member, *, kind: str = "browser", return_url: str | None = None) -> None:
     """Start a fresh session for `member` (the caller commits). Inside a vendor's frame the
     portal stays in its embedded look."""
-    framing = {key: session[key] for key in ("embedded", "return_url") if key in session}
+    framing = {key: session[key] for key in ("embedded", "return_url", "parent_origin", "theme")
+               if key in session}
     session.clear()
     session.update(framing)
     row, token = session_service.start_session(

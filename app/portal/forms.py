@@ -2,7 +2,7 @@
 from ..forms import Form
 from wtforms import EmailField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Email, Length, Optional
+from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
 
 from ..services.members import NAME_MAX
 
@@ -30,3 +30,24 @@ class EditMemberForm(Form):
                        render_kw={"autocomplete": "off"})
     role = SelectField("Role", choices=ROLE_CHOICES, validate_choice=False)
 
+
+class TransferForm(Form):
+    """Transferring ownership is confirmed by typing the new owner's email."""
+
+    confirm_email = StringField("Email", validators=[DataRequired("Type the email address to confirm.")])
+
+    def __init__(self, *args, expected_email: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.expected_email = expected_email
+
+    def validate_confirm_email(self, field):
+        if (field.data or "").strip().lower() != self.expected_email.lower():
+            raise ValidationError(f"That is not {self.expected_email}. Type it exactly to confirm.")
+
+
+class NameForm(Form):
+    """Your own name, on your membership page."""
+
+    name = StringField("Your name", id="my-name",
+                       validators=[Optional(), Length(max=NAME_MAX, message=NAME_TOO_LONG)],
+                       render_kw={"autocomplete": "name"})

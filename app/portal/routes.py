@@ -13,12 +13,12 @@ from ..errors import PortalError, RuleViolation
 from ..errors_web import error_response
 from ..extensions import db
 from ..models import CustomerType, Role
-from ..services import members, seats
+from ..services import members, seats, sessions
 from ..services.activity import Actor
 from ..services.paging import Page
 from ..web import fragments, is_htmx, redirect_to, render
 from . import bp
-from .forms import AddMemberForm, EditMemberForm
+from .forms import AddMemberForm, EditMemberForm, TransferForm
 
 TEAM = "portal/team.html"
 PAGE_SIZES = (10, 25, 50, 100)
@@ -77,6 +77,7 @@ def _team_context(filters: dict, **extra) -> dict:
         "editing_id": None,
         "edit_form": None,
         "single": False,
+        "summary": members.team_summary(db.session, _actor(), g.member.customer),
     }
     context.update(extra)
     return context
@@ -127,9 +128,8 @@ def home():
 def team():
     """The team table with search, role filter and pages; htmx asks for the table alone."""
     context = _team_context(_filters(request.args))
-    block = {"member-table": "member_table", "member-summary": "member_summary"}.get(
-        request.headers.get("HX-Target") or ""
-    )
+    block = {"member-table": "member_table", "member-summary": "member_summary",
+             "member-stats": "member_stats"}.get(request.headers.get("HX-Target") or "")
     return render(TEAM, block, status=422 if context["filters"]["q_error"] else 200, **context)
 
 
@@ -168,7 +168,7 @@ def _added(form: AddMemberForm, member, created: bool):
         return redirect_to(url_for("portal.team"), message)
     flash(message, "success")
     return fragments(TEAM, ["add_member_form", "new_row_oob"], trigger="members-changed",
-                     add_form=AddMemberForm(formdata=None), existing=None,
+                     add_form=AddMemberForm(formdata=None), existing=None, refocus=True,
                      **_row_context(member, fresh=True))
 
 
@@ -227,7 +227,7 @@ def update_member(member_id):
             if not is_htmx():
                 return redirect_to(url_for("portal.team"), message)
             flash(message, "success")
-            return render(TEAM, "member_row", **_row_context(member))
+            return render(TEAM, "member_row", **_row_context(member, changed=True, focus_menu=True))
     member = members.get_member(db.session, g.member.customer, member_id)
     return _edit_response(member, form, 422)
 
@@ -235,27 +235,47 @@ def update_member(member_id):
 @bp.get("/team/members/<member_id>/owner")
 @member_required
 def confirm_owner(member_id):
-    """Without JS: ask before transferring ownership."""
+    """Ask before transferring ownership: a dialog for htmx, a page without JS."""
     return _confirm(member_id, "make_owner")
 
 
 @bp.get("/team/members/<member_id>/remove")
 @member_required
 def confirm_remove(member_id):
-    """Without JS: ask before removing someone."""
+    """Ask before removing someone: a dialog for htmx, a page without JS."""
     return _confirm(member_id, "remove")
 
 
-def _confirm(member_id, action: str):
+def _confirm(member_id, action: str, *, transfer_form=None, status: int = 200):
     members.ensure_can_manage(_actor(), g.member.customer)
     member = members.get_member(db.session, g.member.customer, member_id)
-    return render(TEAM, **_team_context(_filters({}), confirm=action, target=member, single=True))
+    facts = {"confirm": action, "target": member, "viewer": g.member, "transfer_form": transfer_form}
+    if action == "make_owner":
+        facts["never_signed_in"] = not sessions.ever_signed_in(db.session, member)
+    else:
+        facts["seats_held"] = seats.live_seat_count(db.session, member)
+    if is_htmx():
+        response = render(TEAM, "confirm_dialog", status=status, **facts)
+        if status >= 400:  # a mistyped email: the dialog again, with its error
+            response.headers["HX-Retarget"] = "#dialog-slot"
+            response.headers["HX-Reswap"] = "innerHTML"
+        return response
+    return render(TEAM, status=status, **_team_context(_filters({}), single=True, **facts))
 
 
 @bp.post("/team/members/<member_id>/owner")
 @member_required
 def make_owner(member_id):
-    """Transfer ownership; the table comes back with everyone's new controls."""
+    """Transfer ownership once the new owner's email is typed; the table comes back with
+    everyone's new controls."""
+    members.ensure_can_manage(_actor(), g.member.customer)
+    target = members.get_member(db.session, g.member.customer, member_id)
+    form = TransferForm(expected_email=target.email)
+    # Only a transfer the page would offer is asked to be confirmed; any other gets the
+    # service's own refusal below.
+    offered = "make_owner" in members.allowed_actions(g.member, target)
+    if offered and not form.validate_on_submit():
+        return _confirm(member_id, "make_owner", transfer_form=form, status=422)
     try:
         member = members.transfer_ownership(db.session, _actor(), g.member.customer, member_id)
     except RuleViolation as exc:
@@ -265,7 +285,7 @@ def make_owner(member_id):
     if not is_htmx():
         return redirect_to(url_for("portal.team"), message)
     flash(message, "success")
-    response = render(TEAM, "member_table", **_team_context(_current_filters()))
+    response = render(TEAM, "member_table", **_team_context(_current_filters(), focus_id=member.id))
     response.headers["HX-Retarget"] = "#member-table"
     response.headers["HX-Reswap"] = "outerHTML"
     return response

@@ -167,15 +167,14 @@ def resend_seat(seat_id):
     seat = seat_service.resend_invitation(db.session, _actor(), _seat(seat_id), base_url=_base_url())
     db.session.commit()
     return _done("seat_row", f"New invitation link sent to {seat.email}; the previous link no "
-                 "longer works.", changed=False, **_context(seat=seat))
+                 "longer works.", changed=False, **_context(seat=seat, focus="menu"))
 
 
 @bp.get("/seats/<seat_id>/revoke")
 @member_required
 def confirm_revoke_seat(seat_id):
-    """The confirmation step of Revoke for browsers without JavaScript (htmx asks in a dialog)."""
-    seat = _seat(seat_id)
-    return render(PAGE, **_context(confirm=seat))
+    """Ask before revoking: a dialog for htmx, a page without JavaScript."""
+    return render(PAGE, "revoke_dialog", **_context(confirm=_seat(seat_id)))
 
 
 @bp.post("/seats/<seat_id>/revoke")
@@ -188,4 +187,4 @@ def revoke_seat(seat_id):
     db.session.commit()
     message = "This seat was already revoked." if already else \
         f"Seat of {seat.email} revoked; it is free again."
-    return _done("seat_row", message, changed=not already, **_context(seat=seat))
+    return _done("seat_row", message, changed=not already, **_context(seat=seat, focus="row"))

@@ -70,6 +70,7 @@ ACTION_LABELS = {
     "member.added": "added",
     "member.updated": "changed",
     "member.removed": "removed",
+    "member.left": "left the team:",
     "ownership.transferred": "made owner",
     "subscription.seats_set": "set the seats of",
     "team.filled": "added synthetic members to",
@@ -80,24 +81,52 @@ ACTION_LABELS = {
 }
 
 
+# Kinds of change the log can be filtered by, and the actions each one covers.
+KINDS = {
+    "members": ("Members added, changed or removed", ("member.added", "member.updated", "member.removed",
+                                                      "member.left", "team.filled")),
+    "ownership": ("Ownership transfers", ("ownership.transferred",)),
+    "seats": ("Seats and invitations", ("seat.assigned", "seat.invitation_resent", "seat.revoked",
+                                        "seat.claimed", "subscription.seats_set")),
+    "team": ("Team details", ("team.created", "customer.updated")),
+}
+
+
 def list_events(session: Session, actor: Actor, customer: Customer, *, page: int = 1,
-                limit: int = 25) -> Page:
+                limit: int = 25, person: str | None = None, kind: str | None = None) -> Page:
     """A team's events, newest first; only its owner and billing managers read them (rule 1).
 
-    Two queries whatever the length of the log; a page past the end shows the last one."""
+    `person` keeps the events of one actor (as labelled in the log), `kind` one of KINDS; an
+    unknown kind is ignored. Two queries whatever the length of the log; a page past the end
+    shows the last one."""
     from .members import ensure_can_manage  # members records events: import here, not at the top
 
     ensure_can_manage(actor, customer)
     limit = max(1, min(limit, 100))
-    where = ActivityEvent.customer_id == customer.id
-    total = session.scalar(select(func.count(ActivityEvent.id)).where(where)) or 0
+    where = [ActivityEvent.customer_id == customer.id]
+    if person:
+        where.append(ActivityEvent.actor_label == person)
+    if kind in KINDS:
+        where.append(ActivityEvent.action.in_(KINDS[kind][1]))
+    total = session.scalar(select(func.count(ActivityEvent.id)).where(*where)) or 0
     page = within(page, total, limit)
     items = list(session.scalars(
-        select(ActivityEvent).where(where)
+        select(ActivityEvent).where(*where)
         .order_by(ActivityEvent.created_at.desc(), ActivityEvent.id.desc())
         .offset((page - 1) * limit).limit(limit)
     ))
     return Page(items=items, total=total, page=page, limit=limit)
+
+
+def actors(session: Session, actor: Actor, customer: Customer) -> list[str]:
+    """Everyone who appears as the doer in the team's log, by name (the person filter's choices)."""
+    from .members import ensure_can_manage
+
+    ensure_can_manage(actor, customer)
+    return list(session.scalars(
+        select(ActivityEvent.actor_label).where(ActivityEvent.customer_id == customer.id)
+        .group_by(ActivityEvent.actor_label).order_by(func.lower(ActivityEvent.actor_label))
+        .limit(200)))
 
 
 def changes(event: ActivityEvent) -> list[tuple[str, object, object]]:
@@ -109,3 +138,102 @@ def changes(event: ActivityEvent) -> list[tuple[str, object, object]]:
 
 def action_label(action: str) -> str:
     return ACTION_LABELS.get(action, action.replace(".", " ").replace("_", " "))
+
+
+# --- the log as sentences ---------------------------------------------------------------------
+
+FIELD_LABELS = {
+    "email": "Email", "name": "Name", "role": "Role", "status": "Status", "product": "Product",
+    "expires_at": "Link expires", "sent_at": "Sent", "owner": "Owner", "seats": "Seats",
+    "members_added": "Members added", "emails": "Their emails", "team": "Team",
+    "external_id": "External id", "requested_by": "Asked for by", "member": "Member",
+    "previous_owner_role": "The previous owner is now", "previous_link": "Previous link",
+    "seats_revoked": "Seats revoked", "sessions_ended": "Sessions ended",
+}
+VALUE_LABELS = {"owner": "Owner", "billing_manager": "Billing manager", "member": "Member",
+                "pending": "Pending", "claimed": "Claimed", "revoked": "Revoked",
+                "invitee": "the invitee"}
+
+
+@dataclass(frozen=True)
+class Described:
+    """One event as a person reads it: a sentence, the details under it, and how it looks."""
+
+    sentence: str
+    details: tuple[str, ...]
+    icon: str
+    tone: str = ""
+
+
+def _value(value) -> str:
+    from ..web import readable
+
+    if value is None or value == "":
+        return "none"
+    return VALUE_LABELS.get(value, readable(value)) if isinstance(value, str) else readable(value)
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" + ("" if n == 1 else "s")
+
+
+def describe(event: ActivityEvent) -> Described:
+    """'Olivia Owner removed Maya Patel', with '2 seats revoked' under it: every action the
+    services record reads as a sentence; an unknown one falls back to its label."""
+    before, after = event.before or {}, event.after or {}
+    who, subject = event.actor_label, event.subject_label
+    name = after.get("name") or before.get("name")
+    person = f"{name} ({subject})" if name and name != subject else subject
+    action = event.action
+    if action == "member.added":
+        return Described(f"{who} added {person} as {_value(after.get('role', 'member')).lower()}",
+                         (), "user-plus", "success")
+    if action == "member.removed":
+        seats = int(after.get("seats_revoked") or 0)
+        detail = (_plural(seats, "seat") + " revoked",) if seats else ()
+        return Described(f"{who} removed {person}", detail + ("Signed out everywhere",), "user-minus", "danger")
+    if action == "member.left":
+        seats = int(after.get("seats_revoked") or 0)
+        detail = (_plural(seats, "seat") + " revoked",) if seats else ()
+        return Described(f"{person} left the team", detail, "user-minus", "danger")
+    if action == "member.updated":
+        return Described(f"{who} changed {person}", _changes(before, after), "edit")
+    if action == "ownership.transferred":
+        detail = (f"{before.get('owner')} is now a billing manager",) if before.get("owner") else ()
+        return Described(f"{who} made {subject} the owner", detail, "crown")
+    if action == "seat.assigned":
+        product = after.get("product")
+        return Described(f"{who} gave a seat{f' on {product}' if product else ''} to {subject}",
+                         ("An invitation email was sent",), "mail", "success")
+    if action == "seat.invitation_resent":
+        if after.get("requested_by") == "invitee":
+            return Described(f"{subject} asked for a new invitation link", (), "refresh")
+        return Described(f"{who} resent the invitation to {subject}",
+                         ("The previous link stopped working",), "refresh")
+    if action == "seat.revoked":
+        return Described(f"{who} revoked the seat of {subject}", ("The seat is free again",), "ban", "danger")
+    if action == "seat.claimed":
+        return Described(f"{subject} claimed their seat", (), "check", "success")
+    if action == "subscription.seats_set":
+        was = before.get("seats")
+        detail = (f"Was {was}",) if was is not None else ()
+        return Described(f"{who} set {subject} to {_plural(int(after.get('seats') or 0), 'seat')}",
+                         detail, "seat")
+    if action == "team.created":
+        return Described(f"{who} created the team {after.get('team') or ''} with {subject} as owner".replace("  ", " "),
+                         (), "users")
+    if action == "customer.updated":
+        return Described(f"{who} updated the team's details", _changes(before, after), "edit")
+    if action == "team.filled":
+        return Described(f"{who} added {_plural(int(after.get('members_added') or 0), 'synthetic member')}",
+                         (), "users")
+    return Described(f"{who} {action_label(action)} {subject}", _changes(before, after), "info")
+
+
+def _changes(before: dict, after: dict) -> tuple[str, ...]:
+    lines = []
+    for key in dict.fromkeys([*before, *after]):
+        label = FIELD_LABELS.get(key, key.replace("_", " ").capitalize())
+        old, new = before.get(key), after.get(key)
+        lines.append(f"{label}: {_value(old)} → {_value(new)}" if key in before else f"{label}: {_value(new)}")
+    return tuple(lines)

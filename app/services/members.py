@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from .. import text
 from ..errors import NotFound, NotPermitted, RuleViolation
-from ..models import Customer, CustomerType, Member, Role, utcnow
+from ..models import Customer, CustomerType, Member, Role, Seat, SeatStatus, Subscription, utcnow
 from . import activity, seats, sessions
 from .ids import parse_id
 from .paging import Page, within
@@ -167,6 +167,21 @@ def list_members(
     return Page(items=items, total=total, page=page, limit=limit)
 
 
+def team_summary(session: Session, actor: Actor, customer: Customer) -> dict:
+    """Counts for the team page's header: live members, billing managers and pending
+    invitations. Rule 1. One query whatever the size of the team."""
+    ensure_can_manage(actor, customer)
+    live = (Member.customer_id == customer.id, Member.deleted_at.is_(None))
+    row = session.execute(select(
+        select(func.count(Member.id)).where(*live).scalar_subquery(),
+        select(func.count(Member.id)).where(*live, Member.role == Role.BILLING_MANAGER).scalar_subquery(),
+        select(func.count(Seat.id)).join(Subscription, Seat.subscription_id == Subscription.id)
+        .where(Subscription.customer_id == customer.id, Seat.status == SeatStatus.PENDING)
+        .scalar_subquery(),
+    )).one()
+    return {"members": row[0], "billing_managers": row[1], "pending_invitations": row[2]}
+
+
 def add_member(
     session: Session,
     actor: Actor,
@@ -315,6 +330,41 @@ def remove_member(session: Session, actor: Actor, customer: Customer, member_id)
     ended = sessions.end_member_sessions(session, member)
     session.flush()
     activity.record(session, actor, customer, "member.removed", subject_type="member",
+                    subject_id=member.id, subject_label=member.email, before=_snapshot(member),
+                    after={"seats_revoked": revoked, "sessions_ended": ended})
+    return member
+
+
+def rename_self(session: Session, member: Member, name: str | None) -> Member:
+    """Any member edits their own name (rule 4), whatever their role; the customer is locked (8)."""
+    lock_customer(session, member.customer)
+    session.refresh(member)
+    if member.deleted_at is not None:
+        raise NotPermitted("You are no longer a member of this team.")
+    before, new_name = member.name, _clean_name(name)
+    if new_name != before:
+        member.name = new_name
+        session.flush()
+        activity.record(session, Actor(member=member), member.customer, "member.updated",
+                        subject_type="member", subject_id=member.id, subject_label=member.email,
+                        before={"name": before}, after={"name": new_name})
+    return member
+
+
+def leave_team(session: Session, member: Member) -> Member:
+    """A member leaves their team: as a removal, their seats are revoked and their sessions end
+    (rule 7). The owner cannot leave (rule 5: transfer first); the customer is locked (8)."""
+    lock_customer(session, member.customer)
+    session.refresh(member)
+    if member.deleted_at is not None:
+        raise NotPermitted("You are no longer a member of this team.")
+    if member.role is Role.OWNER:
+        raise RuleViolation("The owner cannot leave the team. Make someone else owner first.", field="id")
+    member.deleted_at = utcnow()
+    revoked = seats.revoke_member_seats(session, member)
+    ended = sessions.end_member_sessions(session, member)
+    session.flush()
+    activity.record(session, Actor(member=member), member.customer, "member.left", subject_type="member",
                     subject_id=member.id, subject_label=member.email, before=_snapshot(member),
                     after={"seats_revoked": revoked, "sessions_ended": ended})
     return member

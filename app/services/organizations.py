@@ -49,6 +49,11 @@ def get_organization(session: Session, slug: str) -> Organization:
     return org
 
 
+def list_organizations(session: Session) -> list[Organization]:
+    """Every organization, by slug (the operator's view: the CLI and the development start page)."""
+    return list(session.scalars(select(Organization).order_by(Organization.slug)))
+
+
 def create_organization(session: Session, slug: str, name: str) -> Organization:
     """Rules: the slug is lower-case letters, digits and dashes, not reserved, and unique."""
     slug = (slug or "").strip()
@@ -277,6 +282,31 @@ def set_embed_origins(session: Session, organization: Organization, origins: lis
     organization.embed_origins = cleaned
     session.flush()
     return cleaned
+
+
+def change_embed_origins(session: Session, organization: Organization, *, add=(), remove=()) -> list[str]:
+    """Add and remove origins in the list allowed to frame the portal, keeping the others.
+
+    Removing an origin that is not allowed is refused, so a typo does not pass silently."""
+    current = list(organization.embed_origins or [])
+    for raw in remove:
+        origin = normalize_origin(raw)
+        if origin not in current:
+            raise RuleViolation(f"{origin} is not an allowed origin.", field="origins")
+        current.remove(origin)
+    return set_embed_origins(session, organization, current + list(add))
+
+
+def list_customers(session: Session, organization: Organization) -> list[tuple[Customer, int]]:
+    """The organization's live customers, by name, each with its count of live members."""
+    members = (select(func.count(Member.id)).where(Member.customer_id == Customer.id,
+                                                   Member.deleted_at.is_(None))
+               .correlate(Customer).scalar_subquery())
+    rows = session.execute(
+        select(Customer, members).where(Customer.organization_id == organization.id,
+                                        Customer.deleted_at.is_(None))
+        .order_by(func.lower(Customer.name), Customer.id))
+    return [(customer, count) for customer, count in rows]
 
 
 def allow_signin_in_frame(session: Session, organization: Organization, allowed: bool) -> bool:

@@ -334,6 +334,19 @@ def follow_member_email(session: Session, member: Member) -> None:
     )
 
 
+def member_seats(session: Session, member: Member) -> list[Seat]:
+    """A member's own pending and claimed seats, with their subscriptions (their membership page)."""
+    return list(session.scalars(
+        select(Seat).join(Subscription).where(Seat.member_id == member.id, Seat.status.in_(LIVE))
+        .order_by(Subscription.product_name, Seat.created_at)))
+
+
+def live_seat_count(session: Session, member: Member) -> int:
+    """How many pending or claimed seats a member holds (what removing them would revoke)."""
+    return session.scalar(select(func.count(Seat.id)).where(
+        Seat.member_id == member.id, Seat.status.in_(LIVE))) or 0
+
+
 def member_seat_status(session: Session, member_ids: list) -> dict:
     """{member_id: 'claimed' | 'pending'} for the given members: one query for a whole page."""
     if not member_ids:

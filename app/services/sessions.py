@@ -123,6 +123,15 @@ def exchange_handoff(
     return browser, token
 
 
+def ever_signed_in(session: Session, member: Member) -> bool:
+    """Whether the person has ever proven their email here: a sign-in, a claim or an embed
+    hand-off opened a browser session for them (a session the vendor minted does not count)."""
+    return session.scalar(
+        select(PortalSession.id).where(PortalSession.member_id == member.id,
+                                       PortalSession.kind != "api").limit(1)
+    ) is not None
+
+
 def load_session_row(session: Session, row: PortalSession) -> PortalSession | None:
     """The row itself if it is still live (not ended, not expired, member and customer live)."""
     member = row.member

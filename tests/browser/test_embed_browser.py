@@ -6,6 +6,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
+from app import config
 from app.extensions import db
 from app.models import PortalSession, Role
 from app.services import organizations, sessions
@@ -62,10 +63,11 @@ def host():
 
 
 @pytest.fixture
-def embedded_app(app):
-    """Cookies as in production: Secure; SameSite=None; Partitioned."""
-    app.config.update(SESSION_COOKIE_SECURE=True, SESSION_COOKIE_SAMESITE="None",
-                      SESSION_COOKIE_PARTITIONED=True)
+def embedded_app(app, live_server):
+    """The cookies the portal picks by default for its address, http://127.0.0.1:PORT: Secure;
+    SameSite=None; Partitioned, as in production (browsers keep Secure cookies on loopback)."""
+    app.config.update(config.cookie_settings(config.secure_context(live_server.url)))
+    assert app.config["SESSION_COOKIE_SAMESITE"] == "None"
     return app
 
 
@@ -175,3 +177,20 @@ def test_member_added_inside_the_frame_is_announced_to_the_host(live_server, hos
     assert added[0]["origin"] == live_server.url and added[0]["data"]["source"] == "team-portal"
     assert member(team, "newbie@example.com").role is Role.MEMBER
     page.wait_for_function(f"document.getElementById('portal').getBoundingClientRect().height > {before}")
+
+
+def test_with_several_allowed_origins_the_frame_knows_which_one_frames_it(
+        live_server, host, page, org, team):
+    """Messages are addressed to the framing page alone: Chromium names it in ancestorOrigins,
+    and the server remembered it from the hand-off for browsers that do not."""
+    organizations.set_embed_origins(db.session, org, ["https://other.example", host.origin])
+    db.session.commit()
+    frame = open_framed(page, host, mint_portal_url(live_server, org, team))
+    portal = next(f for f in page.frames if f.url.startswith(live_server.url))
+    assert portal.evaluate("location.ancestorOrigins[0]") == host.origin
+    assert portal.evaluate("document.body.dataset.parentOrigin") == host.origin
+    frame.get_by_label("Email", exact=True).fill("newbie@example.com")
+    frame.get_by_role("button", name="Add member").click()
+    page.wait_for_function("window.portalMessages.some(m => m.data.type === 'member.added')")
+    added = next(m for m in page.evaluate("window.portalMessages") if m["data"]["type"] == "member.added")
+    assert added["data"]["member_id"] == str(member(team, "newbie@example.com").id)

@@ -78,7 +78,7 @@ class Worker:
         return self
 
     def attempts(self) -> list[str]:
-        return [line for line in self.lines if " portal.mail: mail " in line]
+        return [line for line in self.lines if " portal.mail" in line and ": mail " in line]
 
     def signal(self, signum: int = signal.SIGTERM) -> None:
         self.proc.send_signal(signum)

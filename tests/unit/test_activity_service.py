@@ -86,3 +86,52 @@ class TestChanges:
         assert activity.action_label("ownership.transferred") == "made owner"
         assert activity.action_label("seat.revoked") == "revoked the seat of"
         assert activity.action_label("seat.some_new_thing") == "seat some new thing"
+
+
+class TestDescribe:
+    """Every action the services record reads as a sentence, with details in plain words."""
+
+    @staticmethod
+    def event(action, subject="maya@example.com", before=None, after=None, who="Olivia Owner"):
+        from app.models import ActivityEvent
+
+        return ActivityEvent(action=action, actor_label=who, subject_label=subject,
+                             subject_type="member", before=before, after=after)
+
+    @pytest.mark.parametrize("action, before, after, sentence, details", [
+        ("member.added", None, {"email": "maya@example.com", "name": "Maya Patel", "role": "billing_manager"},
+         "Olivia Owner added Maya Patel (maya@example.com) as billing manager", ()),
+        ("member.removed", {"name": "Maya Patel", "role": "member"}, {"seats_revoked": 2, "sessions_ended": 1},
+         "Olivia Owner removed Maya Patel (maya@example.com)", ("2 seats revoked", "Signed out everywhere")),
+        ("member.updated", {"role": "member"}, {"role": "billing_manager"},
+         "Olivia Owner changed maya@example.com", ("Role: Member → Billing manager",)),
+        ("ownership.transferred", {"owner": "olivia@example.com", "role": "member"}, {"owner": "maya@example.com"},
+         "Olivia Owner made maya@example.com the owner", ("olivia@example.com is now a billing manager",)),
+        ("seat.assigned", None, {"product": "Acme Pro"},
+         "Olivia Owner gave a seat on Acme Pro to maya@example.com", ("An invitation email was sent",)),
+        ("seat.invitation_resent", None, {"previous_link": "revoked"},
+         "Olivia Owner resent the invitation to maya@example.com", ("The previous link stopped working",)),
+        ("seat.invitation_resent", None, {"requested_by": "invitee"},
+         "maya@example.com asked for a new invitation link", ()),
+        ("seat.revoked", {"status": "pending"}, {"status": "revoked"},
+         "Olivia Owner revoked the seat of maya@example.com", ("The seat is free again",)),
+        ("seat.claimed", {"status": "pending"}, {"status": "claimed"}, "maya@example.com claimed their seat", ()),
+        ("customer.updated", {"name": "Globex"}, {"name": "Globex Corp"},
+         "Olivia Owner updated the team's details", ("Name: Globex → Globex Corp",)),
+        ("team.filled", None, {"members_added": 1}, "Olivia Owner added 1 synthetic member", ()),
+        ("something.new", None, {"flag": True}, "Olivia Owner something new maya@example.com", ("Flag: yes",)),
+    ])
+    def test_sentences(self, action, before, after, sentence, details):
+        from app.services.activity import describe
+
+        described = describe(self.event(action, before=before, after=after))
+        assert described.sentence == sentence
+        assert described.details == details
+
+    def test_seat_counts_say_what_they_were(self):
+        from app.services.activity import describe
+
+        described = describe(self.event("subscription.seats_set", subject="Acme Pro",
+                                        before={"seats": 5}, after={"seats": 10}, who="Operator (CLI)"))
+        assert described.sentence == "Operator (CLI) set Acme Pro to 10 seats"
+        assert described.details == ("Was 5",)

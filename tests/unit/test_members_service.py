@@ -546,3 +546,37 @@ class TestParseRole:
         with pytest.raises(RuleViolation) as exc:
             members.parse_role("admin")
         assert exc.value.field == "role" and exc.value.status == 422
+
+
+class TestRenameSelf:
+    def test_a_plain_member_renames_themselves_and_it_is_logged(self, session, team):
+        from app.services.members import rename_self
+
+        maya = member(team, "maya@example.com")
+        rename_self(session, maya, "  Maya Patel ")
+        assert maya.name == "Maya Patel"
+        event = session.scalars(select(ActivityEvent).where(ActivityEvent.action == "member.updated")).one()
+        assert event.before == {"name": "Maya"} and event.after == {"name": "Maya Patel"}
+
+    def test_too_long_is_refused(self, session, team):
+        from app.services.members import rename_self
+
+        with pytest.raises(RuleViolation, match="at most 256"):
+            rename_self(session, member(team, "maya@example.com"), "x" * 257)
+
+
+class TestLeaveTeam:
+    def test_a_member_leaves_and_their_seats_and_sessions_end(self, session, team):
+        from app.services.members import leave_team
+
+        maya = member(team, "maya@example.com")
+        leave_team(session, maya)
+        assert maya.deleted_at is not None
+        event = session.scalars(select(ActivityEvent).where(ActivityEvent.action == "member.left")).one()
+        assert event.actor_label == "Maya" and event.subject_label == "maya@example.com"
+
+    def test_the_owner_cannot_leave(self, session, team):
+        from app.services.members import leave_team
+
+        with pytest.raises(RuleViolation, match="The owner cannot leave"):
+            leave_team(session, member(team, "olivia@example.com"))

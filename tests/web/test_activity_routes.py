@@ -42,6 +42,20 @@ def actions(html):
     return re.findall(r'data-action="([a-z._]+)"', html)
 
 
+def event_html(html, action):
+    match = re.search(rf'<li class="event" id="event-[^"]+" data-action="{re.escape(action)}">.*?</li>', html, re.S)
+    assert match, f"no {action} event"
+    return match.group(0)
+
+
+def sentence(html, action):
+    return re.search(r'<p class="event-sentence">(.*?)</p>', event_html(html, action)).group(1)
+
+
+def details(html, action):
+    return re.findall(r'<p class="event-detail">(.*?)</p>', event_html(html, action))
+
+
 @pytest.mark.parametrize("email", ["olivia@example.com", "ben@example.com"])
 def test_owners_and_billing_managers_read_the_log_newest_first(client, team, history, email):
     response = sign_in(client, team, email).get("/acme/activity")
@@ -49,18 +63,41 @@ def test_owners_and_billing_managers_read_the_log_newest_first(client, team, his
     assert response.status_code == 200
     assert actions(html) == ["member.removed", "ownership.transferred", "member.updated",
                              "member.added", "team.created"]
-    removed = re.search(r'<tr id="event-.*?</tr>', html, re.S).group(0)
-    assert "<td>Ben</td>" in removed and "<td>kim@example.com</td>" in removed
+    assert sentence(html, "member.removed") == "Ben removed Kim (kim@example.com)"
 
 
-def test_each_event_shows_actor_subject_and_before_after(client, team, history):
+def test_each_event_reads_as_a_sentence_with_human_labels(client, team, history):
     html = sign_in(client, team, "olivia@example.com").get("/acme/activity").get_data(as_text=True)
-    updated = re.search(r'<tr id="event-[^"]+">(?:(?!</tr>).)*data-action="member.updated".*?</tr>', html, re.S).group(0)
-    assert "<td>Olivia</td>" in updated and "<td>maya@example.com</td>" in updated
-    assert re.search(r"name:</span>\s*<del>Maya</del> → <ins>Maya Patel</ins>", updated)
-    assert re.search(r"role:</span>\s*<del>member</del> → <ins>billing_manager</ins>", updated)
-    transfer = re.search(r'<tr id="event-[^"]+">(?:(?!</tr>).)*data-action="ownership.transferred".*?</tr>', html, re.S).group(0)
-    assert re.search(r"owner:</span>\s*<del>olivia@example.com</del> → <ins>ben@example.com</ins>", transfer)
+    assert sentence(html, "member.updated") == "Olivia changed Maya Patel (maya@example.com)"
+    assert details(html, "member.updated") == ["Name: Maya → Maya Patel", "Role: Member → Billing manager"]
+    assert sentence(html, "ownership.transferred") == "Olivia made ben@example.com the owner"
+    assert details(html, "ownership.transferred") == ["olivia@example.com is now a billing manager"]
+    assert sentence(html, "member.added") == "Olivia added Kim (kim@example.com) as member"
+    assert details(html, "member.removed") == ["Signed out everywhere"]
+    assert "<del>" not in html and "_" not in "".join(details(html, "member.updated"))
+
+
+def test_events_are_grouped_by_day_with_machine_readable_times(client, team, history):
+    html = sign_in(client, team, "olivia@example.com").get("/acme/activity").get_data(as_text=True)
+    headings = re.findall(r'<li class="day-heading" data-day-heading><h2 class="day"><time datetime="([\d-]+)">', html)
+    assert len(headings) == 1, "all of today's events under one heading"
+    times = re.findall(r'<time class="event-time" datetime="([^"]+)" data-local="time">\d\d:\d\d UTC</time>', html)
+    assert len(times) == 5 and all(t.startswith(headings[0]) for t in times)
+
+
+def test_filters_by_person_and_by_kind(client, team, history):
+    sign_in(client, team, "olivia@example.com")
+    page = client.get("/acme/activity").get_data(as_text=True)
+    assert '<option value="Ben">Ben</option>' in page and '<option value="Olivia">Olivia</option>' in page
+    assert actions(client.get("/acme/activity?person=Ben").get_data(as_text=True)) == ["member.removed"]
+    only = client.get("/acme/activity?kind=ownership", headers={**HX, "HX-Target": "event-list"})
+    html = only.get_data(as_text=True)
+    assert html.lstrip().startswith('<section id="event-list"') and actions(html) == ["ownership.transferred"]
+    assert actions(client.get("/acme/activity?kind=members&person=Olivia").get_data(as_text=True)) == [
+        "member.updated", "member.added"]
+    none = client.get("/acme/activity?person=Nobody").get_data(as_text=True)
+    assert actions(none) == [] and "No changes match these filters." in none
+    assert len(actions(client.get("/acme/activity?kind=bogus").get_data(as_text=True))) == 5
 
 
 def test_pages_of_25_with_htmx_fragment(client, team):
@@ -70,12 +107,12 @@ def test_pages_of_25_with_htmx_fragment(client, team):
     db.session.commit()
     sign_in(client, team, "olivia@example.com")
     first = client.get("/acme/activity").get_data(as_text=True)
-    assert first.count('<tr id="event-') == 25 and "Page 1 of 2" in first
+    assert first.count('<li class="event" id="event-') == 25 and "Page 1 of 2" in first
     assert 'href="/acme/activity?page=2"' in first
     second = client.get("/acme/activity?page=2", headers={**HX, "HX-Target": "event-list"})
     html = second.get_data(as_text=True)
-    assert html.lstrip().startswith('<div id="event-list"') and "<html" not in html
-    assert html.count('<tr id="event-') == 6 and "team.created" in html
+    assert html.lstrip().startswith('<section id="event-list"') and "<html" not in html
+    assert html.count('<li class="event" id="event-') == 6 and "team.created" in html
     assert "HX-Request" in second.headers["Vary"]
 
 

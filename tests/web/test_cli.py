@@ -101,6 +101,62 @@ class TestOrgCreate:
         assert "Missing option '--name'" in result.stderr
 
 
+class TestOrgList:
+    def test_lists_each_organization_with_its_sign_in_page(self, app, cli):
+        make_org("acme", "Acme Analytics")
+        make_org("initech", "Initech")
+        result = cli("org", "list")
+        assert_ok(result)
+        lines = result.stdout.strip().splitlines()
+        assert [line.split()[0] for line in lines] == ["acme", "initech"]
+        assert lines[0].endswith(f"{app.config['BASE_URL']}/acme/login")
+
+    def test_none_yet_says_how_to_create_one(self, cli):
+        result = cli("org", "list")
+        assert_ok(result)
+        assert "No organizations yet" in result.stdout and "org create" in result.stdout
+
+
+class TestOrgAllowEmbed:
+    def test_adds_an_origin_and_keeps_the_others(self, cli, session):
+        org = make_org("acme")
+        assert_ok(cli("org", "allow-embed", "acme", "https://app.example.com"))
+        result = cli("org", "allow-embed", "acme", "http://localhost:3000/")
+        assert_ok(result)
+        assert "https://app.example.com http://localhost:3000" in result.stdout
+        assert fresh(session, Organization, id=org.id)[0].embed_origins == [
+            "https://app.example.com", "http://localhost:3000"]
+
+    def test_remove_takes_one_out(self, cli, session):
+        make_org("acme")
+        cli("org", "allow-embed", "acme", "https://a.example", "https://b.example")
+        assert_ok(cli("org", "allow-embed", "acme", "--remove", "https://A.example/"))
+        assert fresh(session, Organization, slug="acme")[0].embed_origins == ["https://b.example"]
+
+    def test_removing_an_origin_not_allowed_is_a_clear_error(self, cli, session):
+        make_org("acme")
+        cli("org", "allow-embed", "acme", "https://a.example")
+        result = cli("org", "allow-embed", "acme", "--remove", "https://typo.example")
+        assert_clear_error(result, "https://typo.example is not an allowed origin.")
+        assert fresh(session, Organization, slug="acme")[0].embed_origins == ["https://a.example"]
+
+    def test_replace_and_none(self, cli, session):
+        make_org("acme")
+        cli("org", "allow-embed", "acme", "https://a.example", "https://b.example")
+        assert_ok(cli("org", "allow-embed", "acme", "--replace", "https://c.example"))
+        assert fresh(session, Organization, slug="acme")[0].embed_origins == ["https://c.example"]
+        result = cli("org", "allow-embed", "acme", "--none")
+        assert_ok(result)
+        assert "Allowed to frame the portal: nobody" in result.stdout
+        assert fresh(session, Organization, slug="acme")[0].embed_origins == []
+
+    def test_conflicting_flags_are_refused(self, cli):
+        make_org("acme")
+        result = cli("org", "allow-embed", "acme", "--remove", "--replace", "https://a.example")
+        assert result.exit_code == 2
+        assert "Use only one of --remove, --replace and --none." in result.stderr
+
+
 class TestTokenCreate:
     @pytest.fixture
     def org(self, app):
@@ -213,6 +269,28 @@ class TestTeamCreate:
         assert_clear_error(result, "A team needs a name")
 
 
+class TestTeamList:
+    def test_prints_id_type_members_external_id_and_name(self, cli, session):
+        org = make_org("acme")
+        globex = make_team(org, name="Globex", external_id="globex",
+                           members={"maya@example.com": Role.MEMBER})
+        make_team(make_org("other"), name="Not ours")
+        result = cli("team", "list", "acme")
+        assert_ok(result)
+        header, row, *rest = result.stdout.strip().splitlines()
+        assert rest == [] and header.split()[:2] == ["ID", "TYPE"]
+        assert row.split() == [str(globex.id), "team", "2", "globex", "Globex"]
+
+    def test_an_organization_without_customers_says_how_to_add_one(self, cli):
+        make_org("acme")
+        result = cli("team", "list", "acme")
+        assert_ok(result)
+        assert "No customers yet" in result.stdout and "team create acme" in result.stdout
+
+    def test_an_unknown_organization_is_a_clear_error(self, cli):
+        assert_clear_error(cli("team", "list", "nope"), "No organization")
+
+
 class TestSeatsSet:
     @pytest.fixture
     def team(self, app):
@@ -296,9 +374,10 @@ class TestDemo:
         assert {m: session.scalar(select(func.count()).select_from(m)) for m in counts} == counts
 
         links = re.findall(r"http://127\.0\.0\.1:5000/acme/login/verify\?token=\S+", second.stdout)
-        assert len(links) == 2
+        assert len(links) == 3
         assert set(links).isdisjoint(re.findall(r"\S+token=\S+", first.stdout))
-        assert "olivia@globex.example" in second.stdout and "ben@globex.example" in second.stdout
+        for email in ("olivia@globex.example", "ben@globex.example", "maya@globex.example"):
+            assert email in second.stdout
 
         # Clicking a printed link signs the owner in.
         client = app.test_client()
@@ -308,6 +387,21 @@ class TestDemo:
             "token": path.split("token=")[1], "csrf_token": csrf_token(client, path)})
         assert response.request.path == "/acme/team"
         assert "Olivia" in response.get_data(as_text=True)
+
+    def test_every_run_prints_a_working_claim_link_for_the_invitee(self, app, cli):
+        claim = re.compile(r"http://127\.0\.0\.1:5000(/acme/claim\?token=\S+)")
+        first = claim.findall(cli("demo", "--no-serve").stdout)
+        second = claim.findall(cli("demo", "--no-serve").stdout)
+        assert len(first) >= 1 and len(second) == 1 and second[0] not in first
+        client = app.test_client()
+        assert client.get(first[0]).status_code == 410, "the earlier link is replaced"
+        page = client.get(second[0])
+        assert page.status_code == 200 and "tom@globex.example" in page.get_data(as_text=True)
+        response = client.post("/acme/claim", follow_redirects=True, data={
+            "token": second[0].split("token=")[1], "csrf_token": csrf_token(client, second[0])})
+        assert response.status_code == 200
+        assert "tom@globex.example" in response.get_data(as_text=True)
+        assert "Claim the seat" not in cli("demo", "--no-serve").stdout, "a claimed seat has no link"
 
     def test_links_of_the_first_run_stop_working_after_the_second(self, app, cli):
         first = re.findall(r"http://127\.0\.0\.1:5000(\S+token=\S+)", cli("demo", "--no-serve").stdout)
@@ -324,7 +418,7 @@ class TestDemo:
 
 COMMANDS = [
     ["org"], ["org", "create"], ["token"], ["token", "create"], ["team"], ["team", "create"],
-    ["seats"], ["seats", "set"], ["mail"], ["mail", "deliver"], ["demo"], ["db", "upgrade"],
+    ["org", "list"], ["org", "allow-embed"], ["team", "list"], ["seats"], ["seats", "set"], ["mail"], ["mail", "deliver"], ["demo"], ["db", "upgrade"],
 ]
 
 

@@ -152,8 +152,20 @@ class TestCookies:
         assert "partitioned" not in attrs
         assert "httponly" in attrs
 
-    def test_development_defaults_to_plain_http_cookies(self, environment_app):
-        attrs = attributes(session_cookie(environment_app()))
+    def test_development_on_loopback_gets_cookies_that_work_in_a_frame(self, environment_app):
+        """Browsers keep Secure cookies on http://127.0.0.1 and http://localhost, so the default
+        development address embeds like production."""
+        for base_url in (None, "http://localhost:5000", "http://127.0.0.1:8000", "https://team.example"):
+            attrs = attributes(session_cookie(
+                environment_app(**({"BASE_URL": base_url} if base_url else {}))))
+            assert "secure" in attrs and attrs["samesite"] == "None" and "partitioned" in attrs
+
+    def test_development_on_a_plain_http_host_name_gets_lax_cookies(self, environment_app):
+        attrs = attributes(session_cookie(environment_app(BASE_URL="http://portal.internal:5000")))
+        assert "secure" not in attrs and attrs["samesite"] == "Lax" and "partitioned" not in attrs
+
+    def test_development_can_turn_secure_cookies_off(self, environment_app):
+        attrs = attributes(session_cookie(environment_app(SESSION_COOKIE_SECURE="0")))
         assert "secure" not in attrs and attrs["samesite"] == "Lax"
 
     def test_secure_cookies_can_be_asked_for_in_development(self, environment_app):

@@ -2,6 +2,7 @@
 import pytest
 
 from app.extensions import db
+from app.models import Role
 from app.services import organizations, sessions
 from tests.factories import make_org, make_team, member
 
@@ -93,3 +94,38 @@ def test_signing_in_inside_a_frame_keeps_the_embedded_look(client, org, mailbox)
     post_form(client, "/acme/login/verify", {"token": token}, page=f"/acme/login/verify?token={token}")
     page = client.get("/acme/team").get_data(as_text=True)
     assert 'class="embedded"' in page and "Globex" in page
+
+
+def _enter(client, org, referrer=None):
+    team = make_team(org, name="Globex", owner="olivia@example.com",
+                     members={"sam@example.com": Role.MEMBER})
+    _row, _api, handoff = sessions.start_api_session(db.session, member(team, "olivia@example.com"))
+    db.session.commit()
+    headers = {"Referer": referrer} if referrer else {}
+    client.get(f"/acme/portal/enter?token={handoff}", headers=headers)
+    return team
+
+
+@pytest.mark.parametrize("referrer, parent", [
+    ("http://localhost:3000/settings/team", "http://localhost:3000"),
+    ("https://evil.example/", ""),  # not allowed: never addressed
+    (None, ""),
+])
+def test_the_framing_page_is_remembered_only_when_allowed(client, org, referrer, parent):
+    _enter(client, org, referrer)
+    html = client.get("/acme/team").get_data(as_text=True)
+    assert f'data-parent-origin="{parent}"' in html
+
+
+def test_a_removal_inside_the_frame_tells_the_host_which_member(client, org):
+    import json
+
+    from tests.support.web import HX, csrf_token
+
+    team = _enter(client, org, "https://dash.example.com/")
+    sam = member(team, "sam@example.com")
+    response = client.delete(f"/acme/team/members/{sam.id}",
+                             headers={**HX, "X-CSRFToken": csrf_token(client, "/acme/me")})
+    assert response.status_code == 200
+    trigger = json.loads(response.headers["HX-Trigger"])
+    assert trigger["portal-event"]["events"] == [{"type": "member.removed", "member_id": str(sam.id)}]

@@ -202,7 +202,8 @@ class TestFragments:
         give(session, team, sub, "a@example.com")
         response = owner.get(f"/acme/seats/subscriptions/{sub.id}/counter", headers=HX)
         body = text(response)
-        assert body.startswith(f'<p id="seat-counter-{sub.id}"')
+        assert body.startswith(f'<div id="seat-counter-{sub.id}"')
+        assert '<meter class="visually-hidden" min="0" max="2" value="1"' in body
         assert 'hx-trigger="seats-changed from:body"' in body and "1 of 2 seats used · 1 pending" in body
 
     def test_a_full_assign_form_refreshes_itself_on_seats_changed(self, owner, session, team, sub):
@@ -248,7 +249,7 @@ class TestResend:
         app.config["RESEND_COOLDOWN_SECONDS"] = 45
         seat, _ = give(session, team, sub, "a@example.com")
         body = text(owner.get(f"/acme/seats/{seat.id}/row", headers=HX))
-        match = re.search(r"disabled title=\"[^\"]+\">Resend in (\d+) s<", body)
+        match = re.search(r'disabled aria-describedby="wait-[^"]+">.*?Resend in (\d+) s<', body)
         assert match and 40 <= int(match.group(1)) <= 45
         assert 'hx-trigger="load delay:' in body
 
@@ -296,13 +297,20 @@ class TestRevoke:
     def test_rows_ask_for_confirmation_with_htmx(self, owner, session, team, sub):
         seat, _ = give(session, team, sub, "a@example.com")
         row = text(owner.get(f"/acme/seats/{seat.id}/row", headers=HX))
-        assert 'hx-confirm="Revoke the seat of a@example.com?' in row
-        assert f'hx-post="/acme/seats/{seat.id}/revoke"' in row and 'hx-target="closest tr"' in row
+        assert "hx-confirm" not in row, "no native confirm()"
+        path = f"/acme/seats/{seat.id}/revoke"
+        assert re.search(rf'href="{path}"\s+hx-get="{path}" hx-target="#dialog-slot"', row)
+        dialog = text(owner.get(path, headers=HX))
+        assert dialog.startswith('<dialog class="confirm-dialog" aria-labelledby="confirm-title" data-open>')
+        assert "Revoke the seat of a@example.com?" in dialog and "<html" not in dialog
+        assert f'hx-post="{path}"' in dialog and f'hx-target="#seat-{seat.id}"' in dialog
+        assert fresh(session, seat.id).status is SeatStatus.PENDING  # asking changes nothing
 
     def test_without_javascript_a_confirmation_page_comes_first(self, owner, session, team, sub):
         seat, _ = give(session, team, sub, "a@example.com")
         page = owner.get(f"/acme/seats/{seat.id}/revoke")
-        assert page.status_code == 200 and "Revoke this seat?" in text(page)
+        assert page.status_code == 200 and "Revoke the seat of a@example.com?" in text(page)
+        assert "<html" in text(page)
         assert fresh(session, seat.id).status is SeatStatus.PENDING  # the GET changes nothing
         response = post(owner, f"/acme/seats/{seat.id}/revoke")
         assert response.status_code == 303

@@ -80,9 +80,9 @@ class TestTeamPage:
         response = owner.get("/acme/team")
         html = text(response)
         assert response.status_code == 200 and "<html" in html
-        for heading in ("Name", "Email", "Role", "Seat", "Added"):
+        for heading in ("Member", "Role", "Seat", "Added"):
             assert f'<th scope="col">{heading}</th>' in html
-        emails = re.findall(r"<td>([a-z]+@example\.com)</td>", html)
+        emails = re.findall(r'<span class="person-email">([a-z]+@example\.com)</span>', html)
         assert emails == ["olivia@example.com", "ben@example.com", "maya@example.com", "sam@example.com"]
         assert "Seat claimed" in row_html(html, maya)
         assert "Invitation pending" in row_html(html, member(team, "sam@example.com"))
@@ -104,7 +104,7 @@ class TestTeamPage:
         assert html.lstrip().startswith('<div id="member-table"')
         assert "<html" not in html and 'id="add-member"' not in html
         assert "maya@example.com" in html and "sam@example.com" not in html
-        assert "1 member matching “MAY”" in html
+        assert "1–1 of 1 member matching “MAY”" in html
         assert "HX-Request" in response.headers.get("Vary", "")
 
     def test_without_htmx_search_is_a_full_page_with_the_value_kept(self, owner):
@@ -118,7 +118,7 @@ class TestTeamPage:
 
     def test_role_filter(self, owner):
         html = text(owner.get("/acme/team?role=billing_manager"))
-        assert "ben@example.com</td>" in html and "maya@example.com</td>" not in html
+        assert "ben@example.com</span>" in html and "maya@example.com</span>" not in html
         assert '<option value="billing_manager" selected>' in html
 
     def test_pages_and_page_size(self, owner, team):
@@ -150,7 +150,7 @@ class TestRowControls:
     def test_own_row_has_no_role_control_and_no_remove(self, owner, team):
         olivia = member(team, "olivia@example.com")
         row = row_html(text(owner.get("/acme/team")), olivia)
-        assert "(you)" in row and "Edit" in row
+        assert '<span class="badge badge-you">You</span>' in row and "Edit name</a>" in row
         assert "Remove" not in row and "Make owner" not in row
         edit = text(owner.get(f"/acme/team/members/{olivia.id}/edit", headers=HX))
         assert 'name="name"' in edit and 'name="role"' not in edit
@@ -162,11 +162,23 @@ class TestRowControls:
         edit = text(manager.get(f"/acme/team/members/{olivia.id}/edit", headers=HX))
         assert 'name="role"' not in edit
 
-    def test_owner_sees_make_owner_behind_a_confirmation(self, owner, team):
-        row = row_html(text(owner.get("/acme/team")), member(team, "maya@example.com"))
-        assert ">Make owner</button>" in row
-        assert 'hx-confirm="Make Maya the owner? You will become a billing manager."' in row
-        assert 'hx-confirm="Remove Maya from the team?' in row
+    def test_owner_sees_one_actions_menu_with_confirmations_behind_it(self, owner, team):
+        maya = member(team, "maya@example.com")
+        row = row_html(text(owner.get("/acme/team")), maya)
+        assert row.count("<summary") == 1 and "Actions for Maya</span></summary>" in row
+        # Without JS each item is a link to its confirmation page; htmx opens it in a dialog.
+        for path in (f"/acme/team/members/{maya.id}/owner", f"/acme/team/members/{maya.id}/remove"):
+            assert f'href="{path}" hx-get="{path}"\n                       hx-target="#dialog-slot"' in row
+        assert "Make owner…</a>" in row and "Remove from team…</a>" in row
+        assert row.index("Make owner") < row.index('role="separator"') < row.index("Remove from team")
+        assert "hx-confirm" not in row, "no native confirm()"
+
+    def test_htmx_asks_for_the_confirmation_as_a_dialog(self, owner, team):
+        maya = member(team, "maya@example.com")
+        html = text(owner.get(f"/acme/team/members/{maya.id}/remove", headers=HX))
+        assert html.lstrip().startswith('<dialog class="confirm-dialog" aria-labelledby="confirm-title" data-open>')
+        assert '<h2 id="confirm-title">Remove Maya?</h2>' in html and "<html" not in html
+        assert f'hx-target="#member-{maya.id}"' in html and ">Remove member</button>" in html
 
     def test_billing_manager_is_never_offered_make_owner(self, manager):
         assert "Make owner" not in text(manager.get("/acme/team"))
@@ -196,6 +208,7 @@ class TestAddMember:
         assert 'value="kim@example.com"' not in form and 'value="Kim"' not in form
         assert '<template><tbody hx-swap-oob="afterbegin:#member-rows">' in html
         assert f'<tr id="member-{kim.id}" class="is-new">' in html
+        assert re.search(r'<input[^>]*data-focus-next[^>]*id="add-email"', form), "focus goes back to the email"
         assert "Added Kim." in html and 'hx-swap-oob="beforeend"' in html
         assert response.headers["HX-Trigger"] == "members-changed"
 
@@ -266,8 +279,8 @@ class TestEditMember:
         maya = member(team, "maya@example.com")
         html = text(owner.get(f"/acme/team/members/{maya.id}/edit", headers=HX))
         assert html.lstrip().startswith(f'<tr id="member-{maya.id}" class="editing">')
-        assert f'<label class="visually-hidden" for="name-{maya.id}">Name</label>' in html
-        assert f'<label class="visually-hidden" for="role-{maya.id}">Role</label>' in html
+        assert f'<label for="name-{maya.id}">Name</label>' in html
+        assert f'<label for="role-{maya.id}">Role</label>' in html
         assert 'value="owner"' not in html and 'hx-target="closest tr"' in html
 
     def test_without_js_edit_is_a_page_with_that_row(self, owner, team):
@@ -280,8 +293,9 @@ class TestEditMember:
         response = post(owner, f"/acme/team/members/{maya.id}", {"name": "Maya Patel", "role": "billing_manager"}, HX)
         html = text(response)
         assert response.status_code == 200
-        assert html.lstrip().startswith(f'<tr id="member-{maya.id}">')
+        assert html.lstrip().startswith(f'<tr id="member-{maya.id}" class="is-changed">')
         assert "Maya Patel" in html and "Billing manager" in html and "Saved Maya Patel." in html
+        assert "<summary data-focus-next>" in html, "focus returns to the row's menu"
         db.session.expire_all()
         assert member(team, "maya@example.com").role is Role.BILLING_MANAGER
 
@@ -322,9 +336,12 @@ class TestEditMember:
 
 
 class TestMakeOwner:
+    def transfer(self, client, maya, typed="maya@example.com", headers=None):
+        return post(client, f"/acme/team/members/{maya.id}/owner", {"confirm_email": typed}, headers)
+
     def test_owner_transfers_and_the_table_comes_back_with_new_controls(self, owner, team):
         maya = member(team, "maya@example.com")
-        response = post(owner, f"/acme/team/members/{maya.id}/owner", headers={
+        response = self.transfer(owner, maya, "Maya@Example.com ", headers={
             **HX, "HX-Current-URL": "http://localhost/acme/team?q=example&size=10"})
         html = text(response)
         assert response.status_code == 200
@@ -333,26 +350,50 @@ class TestMakeOwner:
         assert "matching “example”" in html
         assert "Make owner" not in html  # the former owner is a billing manager now
         olivia_row = row_html(html, member(team, "olivia@example.com"))
-        assert "Billing manager" in olivia_row and "(you)" in olivia_row
-        assert "Remove" not in row_html(html, maya)
+        assert "Billing manager" in olivia_row and "badge-you" in olivia_row
+        maya_row = row_html(html, maya)
+        assert "Remove" not in maya_row and 'tabindex="-1" data-focus-next' in maya_row
         db.session.expire_all()
         assert member(team, "maya@example.com").role is Role.OWNER
         assert member(team, "olivia@example.com").role is Role.BILLING_MANAGER
 
+    @pytest.mark.parametrize("typed", ["", "sam@example.com", "maya@example.co"])
+    def test_a_mistyped_email_asks_again_and_changes_nothing(self, owner, team, typed):
+        maya = member(team, "maya@example.com")
+        response = self.transfer(owner, maya, typed, headers=HX)
+        html = text(response)
+        assert response.status_code == 422
+        assert response.headers["HX-Retarget"] == "#dialog-slot"
+        assert html.lstrip().startswith('<dialog class="confirm-dialog"')
+        assert 'id="confirm-email-error"' in html and 'aria-invalid="true"' in html
+        db.session.expire_all()
+        assert member(team, "olivia@example.com").role is Role.OWNER
+
+    def test_the_dialog_warns_when_the_new_owner_never_signed_in(self, app, owner, team):
+        maya = member(team, "maya@example.com")
+        html = text(owner.get(f"/acme/team/members/{maya.id}/owner", headers=HX))
+        assert "Maya has never signed in." in html
+        sign_in_client(app.test_client(), maya)
+        html = text(owner.get(f"/acme/team/members/{maya.id}/owner", headers=HX))
+        assert "never signed in" not in html
+
     def test_without_js_a_confirmation_page_says_you_will_become_billing_manager(self, owner, team):
         maya = member(team, "maya@example.com")
         html = text(owner.get(f"/acme/team/members/{maya.id}/owner"))
-        assert "Make Maya the owner?" in html and "You will become a billing manager." in html
-        response = post(owner, f"/acme/team/members/{maya.id}/owner")
+        assert "Make Maya the owner?" in html and "You become a billing manager." in html
+        assert "<html" in html and 'name="confirm_email"' in html
+        wrong = self.transfer(owner, maya, "nope@example.com")
+        assert wrong.status_code == 422 and "<html" in text(wrong) and "Type it exactly" in text(wrong)
+        response = self.transfer(owner, maya)
         assert response.status_code == 303
         db.session.expire_all()
         assert member(team, "maya@example.com").role is Role.OWNER
 
     def test_billing_manager_forging_a_transfer_gets_the_clear_error(self, manager, team):
         maya = member(team, "maya@example.com")
-        response = post(manager, f"/acme/team/members/{maya.id}/owner", headers=HX)
+        response = self.transfer(manager, maya, headers=HX)
         assert response.status_code == 422 and "Only the owner can transfer ownership." in text(response)
-        response = post(manager, f"/acme/team/members/{maya.id}/owner")
+        response = self.transfer(manager, maya)
         assert response.status_code == 303
         assert "Only the owner can transfer ownership." in text(manager.get("/acme/team"))
         db.session.expire_all()
@@ -389,7 +430,7 @@ class TestRemoveMember:
     def test_without_js_confirm_page_then_303(self, owner, team):
         sam = member(team, "sam@example.com")
         html = text(owner.get(f"/acme/team/members/{sam.id}/remove"))
-        assert "Remove Sam?" in html and "signed out" in html
+        assert "Remove Sam?" in html and "signed out" in html and "<html" in html
         response = post(owner, f"/acme/team/members/{sam.id}/remove")
         assert response.status_code == 303
         assert "Removed Sam." in text(owner.get("/acme/team"))
@@ -453,13 +494,14 @@ def test_malformed_member_ids_answer_404(owner, method, url):
     assert call(owner, method, url.format(id="not-a-uuid")).status_code == 404
 
 
-def test_plain_member_sees_their_membership_read_only(client, team):
+def test_plain_member_sees_their_membership_and_no_team_controls(client, team):
     signed_in(client, team, "maya@example.com")
     response = client.get("/acme/me")
     html = text(response)
     assert response.status_code == 200
-    assert "maya@example.com" in html and "Member" in html and "No seat" in html
-    assert html.count("<form") == 1  # sign out only
+    assert "maya@example.com" in html and "Member" in html and "You have no seat." in html
+    forms = re.findall(r'<form[^>]*action="([^"]+)"', html)
+    assert forms == ["/acme/logout", "/acme/me/name"]  # sign out and their own name only
     assert 'href="/acme/team"' not in html and 'href="/acme/activity"' not in html
 
 

@@ -52,7 +52,7 @@ class TestOnce:
         found = rows(session)
         assert found["maya@example.com"].status is EmailStatus.SENT
         assert found["nobody@example.net"].status is EmailStatus.FAILED
-        attempts = [line for line in result.stderr.splitlines() if "portal.mail: mail " in line]
+        attempts = [line for line in result.stderr.splitlines() if "portal.mail" in line and ": mail " in line]
         assert len(attempts) == 3
         assert any("to=@example.net attempt=1 status=failed" in a and "SMTPRecipientsRefused 550" in a
                    for a in attempts)
@@ -61,7 +61,7 @@ class TestOnce:
 
         again = run_once(database, mailbox.url)
         assert again.returncode == 0
-        assert "portal.mail: mail " not in again.stderr  # nothing was due
+        assert ": mail " not in again.stderr  # nothing was due
         assert len(mailbox.to("maya@example.com")) == 1
 
     def test_a_malformed_smtp_url_is_one_clear_line_and_a_failure(self, session, org, database,
