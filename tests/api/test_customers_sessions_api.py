@@ -1,6 +1,7 @@
 """Organization API: customers, seat subscriptions and customer sessions."""
 from __future__ import annotations
 
+import hashlib
 import uuid
 
 import pytest
@@ -30,6 +31,16 @@ class TestCustomers:
             "team", "Initech", "billing@initech.example", "cus_ini", {"plan": "pro", "seats": 5})
         owner = db.session.scalar(select(Member).where(Member.customer_id == uuid.UUID(body["id"])))
         assert (owner.email, owner.name, owner.role) == ("Peter@initech.example", "Peter", Role.OWNER)
+
+    def test_avatar_url_is_the_gravatar_of_the_email(self, api, team):
+        """Polar always sends a URL here, and @polar-sh/sdk 0.48.1 refuses anything else."""
+        digest = hashlib.sha256(b"owner@example.com").hexdigest()
+        expected = f"https://www.gravatar.com/avatar/{digest}?d=404"
+        assert api.get(f"/v1/customers/{team.id}").get_json()["avatar_url"] == expected
+        session = api.post("/v1/customer-sessions/", json={"customer_id": str(team.id)}).get_json()
+        assert session["customer"]["avatar_url"] == expected
+        me = Api(api.client, session["token"]).get("/v1/customer-portal/customers/me").get_json()
+        assert me["avatar_url"] == expected
 
     def test_owner_defaults_to_the_customer_email(self, api):
         body = api.post("/v1/customers", json={"type": "team", "name": "Solo Co",
