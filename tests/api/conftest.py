@@ -2,6 +2,8 @@
 sends `Authorization: Bearer …` on each request (each request with its own context)."""
 from __future__ import annotations
 
+import hashlib
+
 import pytest
 
 from app.extensions import db
@@ -46,6 +48,12 @@ def mint_token(org, scopes=None) -> str:
     _row, raw = organizations.create_token(db.session, org, scopes)
     db.session.commit()
     return raw
+
+
+def gravatar(email: str) -> str:
+    """The `avatar_url` a customer with this email gets."""
+    digest = hashlib.sha256(email.strip().lower().encode()).hexdigest()
+    return f"https://www.gravatar.com/avatar/{digest}?d=404"
 
 
 def member_token(person) -> str:

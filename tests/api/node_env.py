@@ -75,6 +75,7 @@ class NodeRunner:
     """Runs ESM scripts that import the SDK installed in `sdk_folder`."""
 
     def __init__(self, sdk_folder: Path, tmp_dir: Path):
+        self.sdk_folder = sdk_folder
         self.tmp_dir = tmp_dir
         self.node = shutil.which("node") or "node"
         # ESM resolves packages from the script's folder upwards (NODE_PATH does not apply).

@@ -1,7 +1,6 @@
 """Organization API: customers, seat subscriptions and customer sessions."""
 from __future__ import annotations
 
-import hashlib
 import uuid
 
 import pytest
@@ -9,7 +8,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Member, PortalSession, Role
-from tests.api.conftest import Api, mint_token
+from tests.api.conftest import Api, gravatar, mint_token
 from tests.factories import make_team, member
 
 CUSTOMER_KEYS = {"id", "created_at", "modified_at", "metadata", "external_id", "email",
@@ -34,8 +33,7 @@ class TestCustomers:
 
     def test_avatar_url_is_the_gravatar_of_the_email(self, api, team):
         """Polar always sends a URL here, and @polar-sh/sdk 0.48.1 refuses anything else."""
-        digest = hashlib.sha256(b"owner@example.com").hexdigest()
-        expected = f"https://www.gravatar.com/avatar/{digest}?d=404"
+        expected = gravatar("owner@example.com")
         assert api.get(f"/v1/customers/{team.id}").get_json()["avatar_url"] == expected
         session = api.post("/v1/customer-sessions/", json={"customer_id": str(team.id)}).get_json()
         assert session["customer"]["avatar_url"] == expected

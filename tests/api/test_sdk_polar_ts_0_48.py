@@ -4,14 +4,12 @@ the customer portal and seats. This SDK checks every answer with its zod schemas
 here also proves that the response has every field it requires, of the type it requires."""
 from __future__ import annotations
 
-import hashlib
-
 import pytest
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import Member, Role, Seat, Subscription
-from tests.api.conftest import mint_token
+from app.models import Member, Role, Seat, SeatStatus, Subscription
+from tests.api.conftest import gravatar, member_token, mint_token
 from tests.factories import make_individual, make_org, make_team, member
 from tests.support.smtp import first_link
 
@@ -25,11 +23,6 @@ import { SDKError } from "@polar-sh/sdk/models/errors/sdkerror.js";
 import { SDKValidationError } from "@polar-sh/sdk/models/errors/sdkvalidationerror.js";
 const UNKNOWN = "00000000-0000-4000-8000-000000000000";
 """
-
-
-def gravatar(email: str) -> str:
-    return ("https://www.gravatar.com/avatar/"
-            f"{hashlib.sha256(email.strip().lower().encode()).hexdigest()}?d=404")
 
 
 def test_members_every_call_with_customer_id_and_external_customer_id(
@@ -337,3 +330,52 @@ def test_customer_sessions_and_the_customer_portal(ts_sdk_0_48, live_server, app
     db.session.expire_all()
     assert member(team, "billing@example.com").role is Role.BILLING_MANAGER
     assert db.session.scalar(select(Member).where(Member.email == "portal.new@example.com")).deleted_at
+
+
+def test_customers_rate_limits_and_claimed_subscriptions(ts_sdk_0_48, live_server, team, dev, token):
+    sub = db.session.scalar(select(Subscription).where(Subscription.customer_id == team.id))
+    db.session.add(Seat(subscription_id=sub.id, status=SeatStatus.CLAIMED, email=dev.email,
+                        member_id=dev.id, claimed_at=sub.created_at))
+    db.session.commit()
+    out = ts_sdk_0_48.run(IMPORTS + """
+        const base = INPUT.base_url;
+        const polar = new Polar({ accessToken: INPUT.token, serverURL: base });
+        const made = await polar.customers.create({ type: "team", name: "Initech", email: "peter@initech.example",
+                                                    externalId: "cus_ini",
+                                                    owner: { email: "peter@initech.example", name: "Peter" } });
+        OUT.create = [made.type, made.name, made.externalId, made.avatarUrl];
+        OUT.get = (await polar.customers.get({ id: made.id })).name;
+        OUT.get_external = (await polar.customers.getExternal({ externalId: "cus_ini" })).id === made.id;
+        OUT.list = (await all(await polar.customers.list({ limit: 1 })))
+          .flatMap((page) => page.result.items.map((c) => c.name)).sort();
+        OUT.update = (await polar.customers.update({ id: made.id, customerUpdate:
+                                                     { name: "Initrode", metadata: { tier: 2 } } })).metadata;
+        let e = await failure(() => polar.customers.get({ id: UNKNOWN }), ResourceNotFound);
+        OUT.unknown = e.statusCode;
+        e = await failure(() => polar.customers.create({ type: "team", name: "X" }), HTTPValidationError);
+        OUT.no_owner = e.detail[0].loc;
+
+        const seat = await polar.customerSeats.assignSeat({ subscriptionId: INPUT.subscription_id,
+                                                            email: "r@example.com" });
+        e = await failure(() => polar.customerSeats.resendInvitation({ seatId: seat.id }), SDKError);
+        OUT.resend_too_soon = [e.statusCode, Number(e.headers.get("retry-after")) > 0];
+
+        const seats = new Polar({ serverURL: base }).customerPortal.seats;
+        const security = { memberSession: INPUT.member_token };
+        const page = await seats.listClaimedSubscriptions(security, { page: 1, limit: 10 });
+        OUT.claimed = [page.result.pagination.totalCount, page.result.items.map((s) =>
+          [s.id, s.productId, s.customerId, s.product.name, s.seats, s.status, s.amount,
+           s.product.organization.slug])];
+        report();
+        """,
+        token=token, base_url=live_server.url, subscription_id=str(sub.id),
+        member_token=member_token(dev),
+    )
+    assert out["create"] == ["team", "Initech", "cus_ini", gravatar("peter@initech.example")]
+    assert out["get"] == "Initech" and out["get_external"] is True
+    assert out["list"] == ["Core Team", "Initech"]
+    assert out["update"] == {"tier": 2}
+    assert out["unknown"] == 404 and out["no_owner"] == ["body", "owner"]
+    assert out["resend_too_soon"] == [429, True]
+    assert out["claimed"] == [1, [[str(sub.id), str(sub.product_id), str(team.id), "Team plan", 3,
+                                   "active", 0, "acme"]]]
