@@ -52,6 +52,8 @@ class TestCustomers:
         ({"type": "team", "name": "X"}, ["body", "owner"]),
         ({"type": "team", "email": "a@example.com"}, ["body", "name"]),
         ({"type": "team", "name": "X", "email": "bad"}, ["body", "email"]),
+        ({"type": "team", "name": "X", "email": "useratexample.com", "owner": {"email": "o@example.com"}},
+         ["body", "email"]),
         ({"type": "team", "name": "X", "email": "a@example.com", "metadata": {"k": [1]}},
          ["body", "metadata", "k", "str"]),
     ])
