@@ -32,15 +32,19 @@ class NodeSdkUnavailable(RuntimeError):
 
 
 def _installed(folder: Path, version: str) -> bool:
-    """The folder holds exactly the pinned install (same lock file, the SDK at that version)."""
-    manifest = folder / "node_modules" / "@polar-sh" / "sdk" / "package.json"
+    """The folder holds exactly the pinned install: the same lock file, and every package it
+    names installed at its version (so a half-finished install is not taken for one)."""
+    pins = HERE / f"polar-sdk-{version}"
     try:
-        if json.loads(manifest.read_text())["version"] != version:
+        if any((folder / name).read_bytes() != (pins / name).read_bytes() for name in PINS):
             return False
-        return all((folder / name).read_bytes() == (HERE / f"polar-sdk-{version}" / name).read_bytes()
-                   for name in PINS)
+        packages = json.loads((pins / "package-lock.json").read_text())["packages"]
+        for where, info in packages.items():
+            if where and json.loads((folder / where / "package.json").read_text())["version"] != info["version"]:
+                return False
     except (OSError, ValueError, KeyError):
         return False
+    return True
 
 
 def ensure_sdk(version: str) -> Path:
