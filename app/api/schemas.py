@@ -12,7 +12,15 @@ from datetime import datetime
 from typing import Any, Literal
 from urllib.parse import urlparse
 
-from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    AliasChoices,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    field_validator,
+    model_validator,
+)
 from pydantic_core import PydanticCustomError
 
 from ..services.members import NAME_MAX
@@ -473,7 +481,7 @@ class SeatAssign(BaseModel):
     external_member_id: str | None = None
     member_id: str | None = None
     metadata: dict[str, MetadataValue] | None = Field(None, description="At most 10 keys, 1 KB.")
-    immediate_claim: bool = False
+    immediate_claim: StrictBool = False  # `0`, `"yes"`… are refused, not read as booleans
 
 
 class CustomerSeatAssign(SeatAssign):
