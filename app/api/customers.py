@@ -85,10 +85,8 @@ def create_customer(body: CustomerCreate):
     customer = organizations.create_team(
         db.session, g.organization, name=body.name or "", owner_email=owner_email,
         owner_name=body.owner.name if body.owner else None, external_id=body.external_id,
-        actor=g.actor,
+        actor=g.actor, customer_email=body.email if body.owner else None,
     )
-    if body.email and body.owner:
-        customer.email = body.email.strip()
     if body.metadata:
         customer.customer_metadata = body.metadata
     db.session.flush()

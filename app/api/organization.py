@@ -3,7 +3,7 @@ the brand (display name, accent colour, logo, product URL) the portal and its em
 from __future__ import annotations
 
 from flask import g
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StrictBool
 
 from ..extensions import db
 from ..services import branding, organizations
@@ -34,7 +34,7 @@ class PortalSettings(BaseModel):
 
 class PortalSettingsUpdate(BaseModel):
     embed_origins: list[str] | None = Field(None, max_length=organizations.MAX_EMBED_ORIGINS)
-    signin_in_frame: bool | None = None
+    signin_in_frame: StrictBool | None = None  # `0`, `"yes"`… are refused, not read as booleans
     name: str | None = Field(None, max_length=256, description="The display name.")
     accent_color: str | None = Field(
         None, max_length=32, description="#rrggbb with at least 4.5:1 contrast on white (a colour "

@@ -18,6 +18,7 @@ from .schemas import (
     CustomerPortalMemberCreate,
     CustomerPortalMemberUpdate,
     IdPath,
+    avatar_url,
 )
 
 TAG = "customer portal: members"
@@ -76,5 +77,5 @@ def get_customer():
     return CustomerPortalCustomer(
         created_at=c.created_at, modified_at=c.modified_at, id=c.id, email=c.email,
         email_verified=False, name=c.name, billing_name=None, billing_address=None, tax_id=None,
-        oauth_accounts={}, type=c.type.value,
+        oauth_accounts={}, type=c.type.value, avatar_url=avatar_url(c.email, str(c.id)),
     )

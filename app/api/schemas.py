@@ -6,12 +6,21 @@ these models check only the shape of a request.
 """
 from __future__ import annotations
 
+import hashlib
 import uuid
 from datetime import datetime
 from typing import Any, Literal
 from urllib.parse import urlparse
 
-from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    AliasChoices,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    field_validator,
+    model_validator,
+)
 from pydantic_core import PydanticCustomError
 
 from ..services.members import NAME_MAX
@@ -21,6 +30,14 @@ RoleName = Literal["owner", "billing_manager", "member"]
 MetadataValue = str | int | float | bool
 Email = str  # checked (and normalised) by the services; documented as format "email"
 EXTERNAL_ID_MAX = 256
+
+
+def avatar_url(email: str | None, fallback: str) -> str:
+    """A customer's avatar, derived from its email as Polar does: a Gravatar URL (SHA-256 of the
+    trimmed, lowercased email) with `d=404`, so a client whose image fails shows its own
+    placeholder. Without an email, the same kind of URL from `fallback` (the customer id)."""
+    key = (email or "").strip().lower() or fallback
+    return f"https://www.gravatar.com/avatar/{hashlib.sha256(key.encode()).hexdigest()}?d=404"
 
 
 def _email_field(**kw) -> Any:
@@ -234,6 +251,7 @@ class CustomerPortalCustomer(BaseModel):
     tax_id: list | None
     oauth_accounts: dict
     type: Literal["individual", "team"]
+    avatar_url: str
 
 
 class CustomerSessionCodeRequest(BaseModel):
@@ -275,7 +293,7 @@ class Customer(BaseModel):
     default_payment_method_id: str | None
     deleted_at: datetime | None
     first_user_event_at: datetime | None
-    avatar_url: str | None
+    avatar_url: str = Field(description="A Gravatar URL derived from the email (`d=404`).")
 
     @classmethod
     def from_row(cls, c) -> Customer:
@@ -284,7 +302,8 @@ class Customer(BaseModel):
                    email_verified=False, type=c.type.value, name=c.name, billing_name=None,
                    billing_address=None, tax_id=None, locale=None,
                    organization_id=c.organization_id, default_payment_method_id=None,
-                   deleted_at=c.deleted_at, first_user_event_at=None, avatar_url=None)
+                   deleted_at=c.deleted_at, first_user_event_at=None,
+                   avatar_url=avatar_url(c.email, str(c.id)))
 
 
 Metadata = dict[str, MetadataValue]
@@ -462,7 +481,7 @@ class SeatAssign(BaseModel):
     external_member_id: str | None = None
     member_id: str | None = None
     metadata: dict[str, MetadataValue] | None = Field(None, description="At most 10 keys, 1 KB.")
-    immediate_claim: bool = False
+    immediate_claim: StrictBool = False  # `0`, `"yes"`… are refused, not read as booleans
 
 
 class CustomerSeatAssign(SeatAssign):

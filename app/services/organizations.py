@@ -102,12 +102,16 @@ def create_team(
     owner_name: str | None = None,
     external_id: str | None = None,
     actor: Actor | None = None,
+    customer_email: str | None = None,
 ) -> Customer:
-    """Create a team customer and its owner member.
+    """Create a team customer and its owner member. The customer's email is `customer_email`
+    when given (checked like the owner's), else the owner's.
 
     Rules: the customer's external id is unique within the organization; a team always has
     exactly one owner, created here."""
     email = normalize_email(owner_email)
+    if customer_email is not None:
+        normalize_email(customer_email)
     name = (name or "").strip()
     if not name or len(name) > 256:
         raise RuleViolation("A team needs a name of at most 256 characters.", field="name")
@@ -127,7 +131,7 @@ def create_team(
         organization=organization,
         type=CustomerType.TEAM,
         name=name,
-        email=owner_email.strip(),
+        email=(customer_email or owner_email).strip(),
         external_id=external_id,
         customer_metadata={},
     )

@@ -2,11 +2,14 @@
 sends `Authorization: Bearer …` on each request (each request with its own context)."""
 from __future__ import annotations
 
+import hashlib
+
 import pytest
 
 from app.extensions import db
 from app.models import Role
 from app.services import organizations, sessions
+from tests.api.node_env import NodeRunner, NodeSdkUnavailable, ensure_sdk
 from tests.api.sdk_env import SdkRunner, SdkUnavailable, ensure_venv
 from tests.conftest import unavailable
 from tests.factories import make_org, make_team, member
@@ -45,6 +48,12 @@ def mint_token(org, scopes=None) -> str:
     _row, raw = organizations.create_token(db.session, org, scopes)
     db.session.commit()
     return raw
+
+
+def gravatar(email: str) -> str:
+    """The `avatar_url` a customer with this email gets."""
+    digest = hashlib.sha256(email.strip().lower().encode()).hexdigest()
+    return f"https://www.gravatar.com/avatar/{digest}?d=404"
 
 
 def member_token(person) -> str:
@@ -124,3 +133,23 @@ def polar_sdk_1(tmp_path_factory) -> SdkRunner:
 def polar_sdk_0(tmp_path_factory) -> SdkRunner:
     """polar-sdk==0.32.0 (the seed documents' SDK) in its own virtualenv."""
     return _sdk("polar-sdk==0.32.0", tmp_path_factory)
+
+
+def _node_sdk(version: str, tmp_path_factory) -> NodeRunner:
+    try:
+        folder = ensure_sdk(version)
+    except NodeSdkUnavailable as exc:
+        unavailable(str(exc))
+    return NodeRunner(folder, tmp_path_factory.mktemp("ts-sdk"))
+
+
+@pytest.fixture(scope="session")
+def ts_sdk_0_48(tmp_path_factory) -> NodeRunner:
+    """@polar-sh/sdk@0.48.1 (the flat `members` API of the seed documents), installed by npm."""
+    return _node_sdk("0.48.1", tmp_path_factory)
+
+
+@pytest.fixture(scope="session")
+def ts_sdk_1(tmp_path_factory) -> NodeRunner:
+    """@polar-sh/sdk@1.0.1 (`createPolar` from `@polar-sh/sdk/2026-10`), installed by npm."""
+    return _node_sdk("1.0.1", tmp_path_factory)

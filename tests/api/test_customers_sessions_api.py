@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Member, PortalSession, Role
-from tests.api.conftest import Api, mint_token
+from tests.api.conftest import Api, gravatar, mint_token
 from tests.factories import make_team, member
 
 CUSTOMER_KEYS = {"id", "created_at", "modified_at", "metadata", "external_id", "email",
@@ -31,6 +31,15 @@ class TestCustomers:
         owner = db.session.scalar(select(Member).where(Member.customer_id == uuid.UUID(body["id"])))
         assert (owner.email, owner.name, owner.role) == ("Peter@initech.example", "Peter", Role.OWNER)
 
+    def test_avatar_url_is_the_gravatar_of_the_email(self, api, team):
+        """Polar always sends a URL here, and @polar-sh/sdk 0.48.1 refuses anything else."""
+        expected = gravatar("owner@example.com")
+        assert api.get(f"/v1/customers/{team.id}").get_json()["avatar_url"] == expected
+        session = api.post("/v1/customer-sessions/", json={"customer_id": str(team.id)}).get_json()
+        assert session["customer"]["avatar_url"] == expected
+        me = Api(api.client, session["token"]).get("/v1/customer-portal/customers/me").get_json()
+        assert me["avatar_url"] == expected
+
     def test_owner_defaults_to_the_customer_email(self, api):
         body = api.post("/v1/customers", json={"type": "team", "name": "Solo Co",
                                                "email": "boss@solo.example"}).get_json()
@@ -43,6 +52,8 @@ class TestCustomers:
         ({"type": "team", "name": "X"}, ["body", "owner"]),
         ({"type": "team", "email": "a@example.com"}, ["body", "name"]),
         ({"type": "team", "name": "X", "email": "bad"}, ["body", "email"]),
+        ({"type": "team", "name": "X", "email": "useratexample.com", "owner": {"email": "o@example.com"}},
+         ["body", "email"]),
         ({"type": "team", "name": "X", "email": "a@example.com", "metadata": {"k": [1]}},
          ["body", "metadata", "k", "str"]),
     ])

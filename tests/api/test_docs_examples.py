@@ -1,5 +1,6 @@
-"""The SDK examples of docs/api.md run as written, each in its SDK's virtualenv, against a live
-server: documentation that vendors copy must not rot."""
+"""The SDK examples of docs/api.md run as written, each with its SDK (the Python ones in its
+virtualenv, the TypeScript ones with node and the npm-installed SDK), against a live server:
+documentation that vendors copy must not rot."""
 from __future__ import annotations
 
 import re
@@ -14,7 +15,7 @@ from app.models import Member, Seat
 pytestmark = pytest.mark.sdk
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "api.md"
-EXAMPLE = re.compile(r"<!-- example: (?P<sdk>[\w.=-]+) -->\n```python\n(?P<code>.*?)```", re.S)
+EXAMPLE = re.compile(r"<!-- example: (?P<sdk>[\w.=@/-]+) -->\n```(?:python|ts)\n(?P<code>.*?)```", re.S)
 
 
 def examples() -> dict[str, str]:
@@ -22,7 +23,8 @@ def examples() -> dict[str, str]:
 
 
 def test_the_doc_has_one_example_per_sdk():
-    assert set(examples()) == {"polar-sdk==1.0.2", "polar-sdk==0.32.0"}
+    assert set(examples()) == {"polar-sdk==1.0.2", "polar-sdk==0.32.0", "@polar-sh/sdk@1.0.1",
+                               "@polar-sh/sdk@0.48.1"}
 
 
 def _env(live_server, token) -> dict:
@@ -45,5 +47,27 @@ def test_polar_sdk_0_32_example(polar_sdk_0, live_server, team, token):
     assert "owner owner@example.com" in out and "member dev@example.com" in out
     assert "added ops@example.com" in out
     assert "refused: Cannot add a member as owner" in out
+    db.session.expire_all()
+    assert db.session.scalar(select(Member).where(Member.email == "ops@example.com"))
+
+
+def test_ts_sdk_1_example(ts_sdk_1, live_server, team, token):
+    out = ts_sdk_1.run_code(examples()["@polar-sh/sdk@1.0.1"], _env(live_server, token))
+    assert "billing_manager alex@example.com" in out and "owner owner@example.com" in out
+    assert "refused: The owner cannot be removed" in out
+    assert "pending 4" in out
+    assert f"iframe src: {live_server.url}/acme/portal/enter?token=" in out
+    assert "signed in as alex@example.com" in out and "5 members" in out
+    db.session.expire_all()
+    assert db.session.scalar(select(Seat).where(Seat.email == "new.hire@example.com"))
+    assert db.session.scalar(select(Member).where(Member.email == "owner@example.com")).deleted_at is None
+
+
+def test_ts_sdk_0_48_example(ts_sdk_0_48, live_server, team, token):
+    out = ts_sdk_0_48.run_code(examples()["@polar-sh/sdk@0.48.1"], _env(live_server, token))
+    assert "owner owner@example.com" in out and "member dev@example.com" in out
+    assert "added ops@example.com" in out
+    assert "refused: Cannot add a member as owner" in out
+    assert "3 of 3 seats free" in out
     db.session.expire_all()
     assert db.session.scalar(select(Member).where(Member.email == "ops@example.com"))

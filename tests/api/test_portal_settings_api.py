@@ -23,6 +23,7 @@ def test_a_bad_origin_is_a_422_naming_it(api):
 def test_wrong_shapes_are_422(api):
     assert api.patch("/v1/portal-settings", json={"embed_origins": "https://a.example"}).status_code == 422
     assert api.patch("/v1/portal-settings", json={"signin_in_frame": [1]}).status_code == 422
+    assert api.patch("/v1/portal-settings", json={"signin_in_frame": 0.0}).status_code == 422
     assert api.patch("/v1/portal-settings", json={}).status_code == 200  # nothing to change
 
 

@@ -65,6 +65,12 @@ class TestOrganizationSeats:
         assert seat["status"] == "claimed" and seat["claimed_at"]
         assert mailbox.to("now@example.com") == []
 
+    def test_immediate_claim_must_be_a_boolean(self, api, sub):
+        response = api.post("/v1/customer-seats", json={"subscription_id": str(sub.id),
+                                                         "email": "later@example.com", "immediate_claim": 1})
+        assert response.status_code == 422
+        assert response.get_json()["detail"][0]["loc"] == ["body", "immediate_claim"]
+
     def test_no_seat_left_and_duplicate_are_400(self, api, sub):
         body = {"subscription_id": str(sub.id)}
         for email in ("a@example.com", "b@example.com", "c@example.com"):
