@@ -27,6 +27,9 @@ HOST_EVENTS = {
 }
 
 
+THEMES = ("light", "dark")
+
+
 def _host_event(action: str, subject_id) -> dict:
     name, key = HOST_EVENTS[action]
     return {"type": name, key: str(subject_id) if subject_id else None}
@@ -52,6 +55,9 @@ def enter():
     # request): messages then go to that origin alone, not to every allowed one.
     parent = _origin(request.referrer)
     session["parent_origin"] = parent if parent in (g.organization.embed_origins or []) else None
+    # The host may force the colour scheme to match its own (`&theme=dark` on the URL).
+    theme = request.args.get("theme")
+    session["theme"] = theme if theme in THEMES else None
     db.session.commit()
     return redirect_to(url_for("portal.home"))
 

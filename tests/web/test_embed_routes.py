@@ -129,3 +129,14 @@ def test_a_removal_inside_the_frame_tells_the_host_which_member(client, org):
     assert response.status_code == 200
     trigger = json.loads(response.headers["HX-Trigger"])
     assert trigger["portal-event"]["events"] == [{"type": "member.removed", "member_id": str(sam.id)}]
+
+
+@pytest.mark.parametrize("theme, attribute", [("dark", ' data-theme="dark"'), ("light", ' data-theme="light"'),
+                                              ("neon", ""), (None, "")])
+def test_the_host_may_force_the_colour_scheme(client, org, theme, attribute):
+    team = make_team(org, name="Globex", owner="olivia@example.com")
+    _row, _api, handoff = sessions.start_api_session(db.session, member(team, "olivia@example.com"))
+    db.session.commit()
+    client.get(f"/acme/portal/enter?token={handoff}" + (f"&theme={theme}" if theme else ""))
+    html = client.get("/acme/team").get_data(as_text=True)
+    assert f'<html lang="en"{attribute}>' in html
