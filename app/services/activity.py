@@ -203,8 +203,10 @@ def describe(event: ActivityEvent) -> Described:
         return Described(f"{who} made {subject} the owner", detail, "crown")
     if action == "seat.assigned":
         product = after.get("product")
+        detail = "An invitation email was sent" if after.get("status", "pending") == "pending" \
+            else "Claimed at once, without an email"
         return Described(f"{who} gave a seat{f' on {product}' if product else ''} to {subject}",
-                         ("An invitation email was sent",), "mail", "success")
+                         (detail,), "mail", "success")
     if action == "seat.invitation_resent":
         if after.get("requested_by") == "invitee":
             return Described(f"{subject} asked for a new invitation link", (), "refresh")
