@@ -7,7 +7,7 @@ from playwright.sync_api import expect
 
 from app.extensions import db
 from app.models import Role
-from app.services import sessions
+from app.services import signin
 from tests.factories import make_org, make_team, member
 from tests.support.smtp import first_link
 
@@ -36,10 +36,14 @@ def sign_in_by_email(page, base, mailbox, email):
 
 
 def sign_in_with_cookie(app, page, base, person):
-    _row, token = sessions.start_session(db.session, person)
+    """Sign in through a link issued here (not read from the mailbox), so the browser holds the
+    cookie exactly as the portal sets it (Secure; SameSite=None; Partitioned on loopback)."""
+    org = person.customer.organization
+    token, _code = signin.issue_link(db.session, org, person.email)
     db.session.commit()
-    cookie = app.session_interface.get_signing_serializer(app).dumps({"_user_id": token, "_fresh": True})
-    page.context.add_cookies([{"name": app.config["SESSION_COOKIE_NAME"], "value": cookie, "url": base}])
+    page.goto(signin.link_url(base, org, token))
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(lambda url: "/login" not in url)
 
 
 def row(page, email):
@@ -211,3 +215,38 @@ def test_billing_manager_is_not_offered_make_owner(app, live_server, page, team)
     expect(row(page, "ben@example.com").get_by_label("Name")).to_have_count(1)
     assert row(page, "ben@example.com").get_by_label("Role").count() == 0
     assert open_menu(page, "Maya").get_by_role("link", name="Remove from team…").count() == 1
+
+
+def test_toasts_close_pause_and_errors_stay(app, live_server, page, team):
+    """Success toasts leave after 5 s unless hovered or focused; errors stay until closed; every
+    toast has a close button; none covers the control that caused it."""
+    page.clock.install()
+    sign_in_with_cookie(app, page, live_server.url, member(team, "olivia@example.com"))
+    page.set_viewport_size({"width": 1280, "height": 700})
+    page.goto(f"{live_server.url}/acme/team")
+    add = page.get_by_role("button", name="Add member")
+    page.get_by_label("Email", exact=True).fill("kim@example.com")
+    add.click()
+    toast = page.locator("#toasts .toast", has_text="Added kim@example.com.")
+    for _ in range(50):  # htmx swaps on timers, and the page's clock only moves when told
+        page.clock.run_for(100)
+        if toast.count():
+            break
+    expect(toast).to_be_visible()
+    toast_box, button_box = toast.bounding_box(), add.bounding_box()
+    assert (toast_box["x"] + toast_box["width"] < button_box["x"] or toast_box["y"] > button_box["y"] + button_box["height"]
+            or toast_box["y"] + toast_box["height"] < button_box["y"]), "the toast covers the Add button"
+    toast.hover()
+    page.clock.run_for(8000)
+    expect(toast).to_be_visible()  # paused while the pointer is on it
+    page.mouse.move(0, 0)
+    page.clock.run_for(6000)
+    expect(toast).to_have_count(0)
+
+    page.evaluate("document.dispatchEvent(new CustomEvent('htmx:responseError'))")
+    error = page.locator("#toasts .toast-error")
+    expect(error).to_contain_text("Something went wrong on our side.")
+    page.clock.run_for(60_000)
+    expect(error).to_be_visible()  # errors wait to be closed
+    error.get_by_role("button", name="Dismiss").click()
+    expect(error).to_have_count(0)
