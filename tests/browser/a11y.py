@@ -111,8 +111,13 @@ OVERFLOW_JS = """() => {
     // An element inside a scroll container of its own (a wide table in an overflow-x: auto
     // wrapper) does not widen the page; html and body do not count as such containers: an
     // element cut off by `overflow-x: hidden` on them is content a person cannot reach.
+    // A scroll container clips only what it contains as a containing block: an absolutely
+    // positioned element (a visually hidden label) escapes every scroll container below its
+    // positioned ancestor, and a fixed one escapes them all.
     const contained = el => {
-        for (let a = el.parentElement; a && a !== document.body && a !== root; a = a.parentElement) {
+        const position = getComputedStyle(el).position;
+        const start = position === 'fixed' ? null : position === 'absolute' ? el.offsetParent : el.parentElement;
+        for (let a = start; a && a !== document.body && a !== root; a = a.parentElement) {
             if (getComputedStyle(a).overflowX !== 'visible') return true;
         }
         return false;

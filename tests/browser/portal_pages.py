@@ -296,6 +296,33 @@ def membership_member(v: Visit):
     return v.page
 
 
+def membership_leave_dialog(v: Visit):
+    """A plain member asks to leave the team: the confirmation dialog."""
+    membership_member(v)
+    native = []
+    v.page.on("dialog", lambda d: (native.append(d.message), d.dismiss()))
+    leave = v.page.get_by_role("link", name=re.compile(r"^Leave")).or_(
+        v.page.get_by_role("button", name=re.compile(r"^Leave"))).filter(visible=True)
+    if leave.count() == 0:
+        fail("a plain member's membership page offers no visible “Leave…” control")
+    leave.first.click()
+    dialog = v.page.get_by_role("dialog", name=re.compile(r"^Leave"))
+    try:
+        expect(dialog).to_be_visible()
+    except AssertionError:
+        fail("“Leave…” opened no dialog named “Leave …”"
+             + (f"; the browser's native confirm() asked: {native[0]!r}" if native else ""))
+    return v.page
+
+
+def leave_confirm_page(v: Visit):
+    """The no-JS page behind the leave dialog."""
+    v.sign_in(PLAIN)
+    v.goto("/acme/me/leave")
+    heading(v.page, re.compile(r"^Leave"))
+    return v.page
+
+
 # --- signing in and claiming -----------------------------------------------------------------
 
 def sign_in_page(v: Visit):
@@ -392,6 +419,8 @@ STATES = {
     "activity": activity,
     "membership-owner": membership_owner,
     "membership-plain-member": membership_member,
+    "membership-leave-dialog": membership_leave_dialog,
+    "leave-confirm-page-nojs": leave_confirm_page,
     "sign-in": sign_in_page,
     "check-email": check_email,
     "sign-in-confirm": sign_in_confirm,

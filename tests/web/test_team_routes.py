@@ -170,7 +170,7 @@ class TestRowControls:
         for path in (f"/acme/team/members/{maya.id}/owner", f"/acme/team/members/{maya.id}/remove"):
             assert f'href="{path}" hx-get="{path}"\n                       hx-target="#dialog-slot"' in row
         assert "Make owner…</a>" in row and "Remove from team…</a>" in row
-        assert row.index("Make owner") < row.index('role="separator"') < row.index("Remove from team")
+        assert row.index("Make owner") < row.index('<li class="menu-danger">') < row.index("Remove from team")
         assert "hx-confirm" not in row, "no native confirm()"
 
     def test_htmx_asks_for_the_confirmation_as_a_dialog(self, owner, team):

@@ -1,0 +1,107 @@
+"""Layouts from 360 px to wide screens: no page or state scrolls sideways at 360, 390, 768 or
+1280 px, and a very long name and email keep the team and seats pages within the viewport
+while the full text stays available."""
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import expect
+
+from app.extensions import db
+from app.models import Member, Role
+from app.services import seats as seat_service
+from tests.browser.a11y import sideways_problem
+from tests.browser.portal_pages import OWNER, STATES, Visit, heading, seed_portal
+from tests.factories import as_
+
+pytestmark = pytest.mark.browser
+
+WIDTHS = [360, 390, 768, 1280]
+
+
+@pytest.fixture
+def portal(app, live_server):
+    return seed_portal(live_server)
+
+
+def open_visit(chromium, app, live_server, mailbox, portal, width: int) -> tuple:
+    context = chromium.new_context(viewport={"width": width, "height": 800})
+    context.set_default_timeout(10_000)
+    return context, Visit(app, live_server, context.new_page(), mailbox, portal)
+
+
+@pytest.mark.parametrize("state", list(STATES))
+def test_no_page_scrolls_sideways(app, live_server, chromium, mailbox, portal, state):
+    """The state is reached at the narrowest width, as on that phone, then the window is widened
+    to each other width in place. Inside the vendor's frame it is the frame's own document that
+    must fit the frame (the host page gives the frame 900 px)."""
+    context, visit = open_visit(chromium, app, live_server, mailbox, portal, WIDTHS[0])
+    problems = []
+    try:
+        target = STATES[state](visit)
+        for width in WIDTHS:
+            visit.page.set_viewport_size({"width": width, "height": 800})
+            problem = sideways_problem(target, f"{state} at {width} px")
+            if problem:
+                problems.append(problem)
+    finally:
+        visit.close()
+        context.close()
+    if problems:
+        pytest.fail("\n".join(problems), pytrace=False)
+
+
+# --- a very long name and email ----------------------------------------------------------------
+
+LONG_NAME = ("Wolfeschlegelsteinhausenbergerdorff" * 9)[:300]
+LONG_EMAIL = ("averyveryverylongmailboxname" * 9)[:250] + "@example.com"
+
+
+@pytest.fixture
+def long_member(portal, live_server):
+    """A member with a 300-character name without spaces and a 250-character local part, with
+    a pending seat so they show on the seats page too."""
+    person = Member(customer_id=portal.team.id, customer=portal.team, email=LONG_EMAIL,
+                    name=LONG_NAME, role=Role.MEMBER)
+    db.session.add(person)
+    db.session.commit()
+    seat_service.assign_seat(db.session, as_(portal.team, OWNER), portal.subscription, member=person,
+                             base_url=live_server.url)
+    db.session.commit()
+    return person
+
+
+AVAILABLE_JS = """(text) => {
+    // The full text in a rendered text node (wrapped, or truncated with an ellipsis), not only
+    // in a visually hidden label; or in a title attribute.
+    const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+    for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+        if (!node.data.includes(text)) continue;
+        const r = node.parentElement.getBoundingClientRect();
+        if (r.width > 2 && r.height > 2 && node.parentElement.checkVisibility({visibilityProperty: true}))
+            return 'text';
+    }
+    if ([...document.querySelectorAll('[title]')].some(e => e.title.includes(text))) return 'title';
+    return null;
+}"""
+
+
+@pytest.mark.parametrize("width", [390, 1280])
+@pytest.mark.parametrize("path,title", [("/acme/team", "Globex"), ("/acme/seats", "Seats")])
+def test_a_long_name_and_email_keep_the_layout(app, live_server, chromium, mailbox, portal,
+                                                long_member, path, title, width):
+    context, visit = open_visit(chromium, app, live_server, mailbox, portal, width)
+    try:
+        visit.sign_in(OWNER)
+        visit.goto(path)
+        heading(visit.page, title)
+        expect(visit.page.get_by_role("row").filter(has_text=LONG_EMAIL[:40])).to_have_count(1)
+        problem = sideways_problem(visit.page, f"{path} at {width} px with a 300-character name")
+        missing = [what for what, text in (("name", LONG_NAME), ("email", LONG_EMAIL))
+                   if visit.page.evaluate(AVAILABLE_JS, text) is None]
+    finally:
+        visit.close()
+        context.close()
+    if problem:
+        pytest.fail(problem, pytrace=False)
+    assert not missing, (f"the full {' and '.join(missing)} of the long-named member is not on {path} "
+                         f"at {width} px (in visible text or a title attribute)")
