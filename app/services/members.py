@@ -325,14 +325,21 @@ def remove_member(session: Session, actor: Actor, customer: Customer, member_id)
         raise RuleViolation("You cannot remove yourself from the team.", field="id")
     if member.role is Role.OWNER:
         raise RuleViolation("The owner cannot be removed. Transfer ownership first.", field="id")
+    _take_off_team(session, actor, customer, member, "member.removed")
+    return member
+
+
+def _take_off_team(session: Session, actor: Actor, customer: Customer, member: Member,
+                   action: str) -> None:
+    """Rule 7, for a removal and for leaving: soft delete, revoke the seats, end the sessions,
+    and record it (the caller holds the customer lock)."""
     member.deleted_at = utcnow()
     revoked = seats.revoke_member_seats(session, member)
     ended = sessions.end_member_sessions(session, member)
     session.flush()
-    activity.record(session, actor, customer, "member.removed", subject_type="member",
+    activity.record(session, actor, customer, action, subject_type="member",
                     subject_id=member.id, subject_label=member.email, before=_snapshot(member),
                     after={"seats_revoked": revoked, "sessions_ended": ended})
-    return member
 
 
 def rename_self(session: Session, member: Member, name: str | None) -> Member:
@@ -360,13 +367,7 @@ def leave_team(session: Session, member: Member) -> Member:
         raise NotPermitted("You are no longer a member of this team.")
     if member.role is Role.OWNER:
         raise RuleViolation("The owner cannot leave the team. Make someone else owner first.", field="id")
-    member.deleted_at = utcnow()
-    revoked = seats.revoke_member_seats(session, member)
-    ended = sessions.end_member_sessions(session, member)
-    session.flush()
-    activity.record(session, Actor(member=member), member.customer, "member.left", subject_type="member",
-                    subject_id=member.id, subject_label=member.email, before=_snapshot(member),
-                    after={"seats_revoked": revoked, "sessions_ended": ended})
+    _take_off_team(session, Actor(member=member), member.customer, member, "member.left")
     return member
 
 

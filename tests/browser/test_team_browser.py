@@ -5,9 +5,8 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from app.extensions import db
 from app.models import Role
-from app.services import signin
+from tests.browser.portal_pages import sign_in_with_cookie
 from tests.factories import make_org, make_team, member
 from tests.support.smtp import first_link
 
@@ -33,17 +32,6 @@ def sign_in_by_email(page, base, mailbox, email):
     page.goto(link)
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_url(re.compile(r"/acme/team$"))
-
-
-def sign_in_with_cookie(app, page, base, person):
-    """Sign in through a link issued here (not read from the mailbox), so the browser holds the
-    cookie exactly as the portal sets it (Secure; SameSite=None; Partitioned on loopback)."""
-    org = person.customer.organization
-    token, _code = signin.issue_link(db.session, org, person.email)
-    db.session.commit()
-    page.goto(signin.link_url(base, org, token))
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(lambda url: "/login" not in url)
 
 
 def row(page, email):
