@@ -14,6 +14,7 @@ from urllib.parse import urlparse
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
+from .. import wire
 from ..services.members import NAME_MAX
 from .pagination import PageQuery
 
@@ -117,9 +118,7 @@ class Member(BaseModel):
 
     @classmethod
     def from_row(cls, m) -> Member:
-        return cls(id=m.id, created_at=m.created_at, modified_at=m.modified_at,
-                   customer_id=m.customer_id, email=m.email, name=m.name,
-                   external_id=m.external_id, role=m.role.value)
+        return cls.model_validate(wire.member_body(m))
 
 
 class MemberCreateFromCustomer(BaseModel):
@@ -279,12 +278,7 @@ class Customer(BaseModel):
 
     @classmethod
     def from_row(cls, c) -> Customer:
-        return cls(id=c.id, created_at=c.created_at, modified_at=c.modified_at,
-                   metadata=c.customer_metadata or {}, external_id=c.external_id, email=c.email,
-                   email_verified=False, type=c.type.value, name=c.name, billing_name=None,
-                   billing_address=None, tax_id=None, locale=None,
-                   organization_id=c.organization_id, default_payment_method_id=None,
-                   deleted_at=c.deleted_at, first_user_event_at=None, avatar_url=None)
+        return cls.model_validate(wire.customer_body(c))
 
 
 Metadata = dict[str, MetadataValue]
@@ -436,6 +430,10 @@ class CustomerSeat(BaseModel):
     claimed_at: datetime | None
     revoked_at: datetime | None
     seat_metadata: dict[str, MetadataValue] | None
+
+    @classmethod
+    def from_row(cls, seat) -> CustomerSeat:
+        return cls.model_validate(wire.seat_body(seat))
 
 
 class SeatsList(BaseModel):

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from ..errors import InvalidInvitation, RateLimited, RuleViolation
 from ..models import Customer, Member, Role, Seat, SeatStatus, utcnow
 from ..security import hash_token
-from . import activity, mail, members
+from . import activity, mail, members, webhooks
 from .activity import Actor
 
 INVITATION_DAYS = 7
@@ -99,6 +99,7 @@ def new_member(session: Session, actor: Actor, customer: Customer, email: str) -
     activity.record(session, actor, customer, "member.added", subject_type="member",
                     subject_id=member.id, subject_label=member.email,
                     after={"email": member.email, "name": None, "role": Role.MEMBER.value})
+    webhooks.announce(session, customer.organization, "member.created", member)
     return member
 
 
@@ -184,6 +185,7 @@ def claim_seat(session: Session, token: str, *, organization=None) -> tuple[Seat
                     subject_id=seat.id, subject_label=seat.email,
                     before={"status": SeatStatus.PENDING.value},
                     after={"status": SeatStatus.CLAIMED.value, "member": member.email})
+    webhooks.announce(session, customer.organization, "customer_seat.claimed", seat)
     return seat, member
 
 

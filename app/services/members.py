@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from ..errors import NotFound, NotPermitted, RuleViolation
 from ..models import Customer, CustomerType, Member, Role, utcnow
-from . import activity, seats, sessions
+from . import activity, seats, sessions, webhooks
 from .ids import parse_id
 from .paging import Page, within
 from .activity import Actor
@@ -213,6 +213,7 @@ def add_member(
     session.flush()
     activity.record(session, actor, customer, "member.added", subject_type="member",
                     subject_id=member.id, subject_label=member.email, after=_snapshot(member))
+    webhooks.announce(session, customer.organization, "member.created", member)
     return member, True
 
 
@@ -273,6 +274,8 @@ def update_member(
         activity.record(session, actor, customer, "member.updated", subject_type="member",
                         subject_id=member.id, subject_label=member.email,
                         before={k: before[k] for k in changed}, after={k: after[k] for k in changed})
+    if changed or new_role is Role.OWNER:
+        webhooks.announce(session, customer.organization, "member.updated", member)
     return member
 
 
@@ -293,6 +296,7 @@ def _transfer(session: Session, actor: Actor, customer: Customer, member: Member
     if old_owner is not None:
         old_owner.role = Role.BILLING_MANAGER
         session.flush()
+        webhooks.announce(session, customer.organization, "member.updated", old_owner)
     member.role = Role.OWNER
     session.flush()
     activity.record(session, actor, customer, "ownership.transferred", subject_type="member",
@@ -319,6 +323,7 @@ def remove_member(session: Session, actor: Actor, customer: Customer, member_id)
     activity.record(session, actor, customer, "member.removed", subject_type="member",
                     subject_id=member.id, subject_label=member.email, before=_snapshot(member),
                     after={"seats_revoked": revoked, "sessions_ended": ended})
+    webhooks.announce(session, customer.organization, "member.deleted", member)
     return member
 
 

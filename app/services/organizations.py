@@ -20,7 +20,7 @@ from ..models import (
     utcnow,
 )
 from ..security import hash_token, new_token
-from . import activity
+from . import activity, webhooks
 from .activity import Actor
 from .ids import parse_id
 from .signin import normalize_email
@@ -35,6 +35,8 @@ SCOPES = (
     "customers:write",
     "organizations:read",
     "organizations:write",
+    "webhooks:read",
+    "webhooks:write",
 )
 ORG_TOKEN_PREFIX = "polar_oat_"
 SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
@@ -132,6 +134,8 @@ def create_team(
         subject_type="member", subject_id=owner.id, subject_label=email,
         after={"team": name, "owner": email},
     )
+    webhooks.announce(session, organization, "customer.created", customer)
+    webhooks.announce(session, organization, "member.created", owner)
     return customer
 
 
@@ -158,6 +162,8 @@ def update_customer(
                         subject_id=customer.id, subject_label=customer.name or str(customer.id),
                         before={k: before[k] for k in changed}, after={k: after[k] for k in changed})
     session.flush()
+    if after != before:
+        webhooks.announce(session, customer.organization, "customer.updated", customer)
     return customer
 
 
