@@ -4,10 +4,10 @@ Rules (URL guard, formats, which event types) are the webhooks service's."""
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 from .. import wire
 from ..services.webhooks import URL_MAX
@@ -131,3 +131,13 @@ class DeliveryListQuery(PageQuery):
                               description="Text in the event's payload or in the answer.")
     http_code_class: Literal["2xx", "3xx", "4xx", "5xx"] | None = None
     event_type: list[EventType] | None = None
+
+    @field_validator("start_timestamp", "end_timestamp")
+    @classmethod
+    def _in_utc(cls, value: datetime | None) -> datetime | None:
+        if value is None:
+            return value
+        try:
+            return value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
+        except OverflowError:
+            raise ValueError("The timestamp is out of range.") from None
