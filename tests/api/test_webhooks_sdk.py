@@ -342,3 +342,43 @@ def test_ssrf_refused_when_saved_and_before_each_delivery(app, api, org, team, r
     latest = db.session.scalars(select(WebhookDelivery).order_by(WebhookDelivery.created_at.desc())).first()
     assert latest.http_code == 302 and not latest.succeeded and "not followed" in latest.response
     assert [r["path"] for r in receiver.records()] == ["/hooks"]
+
+
+def test_a_delivery_process_killed_mid_batch_loses_nothing(app, org, team, receiver):
+    """SIGKILL while sending: what was not recorded is sent again by the next run, under the
+    same webhook-id; nothing is lost."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    endpoint, secret = make_endpoint(org, receiver.url, ["member.created"])
+    receiver.secret(secret)
+    receiver.mode("slow:0.3")
+    for n in range(8):
+        members.add_member(db.session, Actor.operator(), team, email=f"k{n}@example.com")
+    db.session.commit()
+    ids = set(db.session.scalars(select(WebhookEvent.webhook_id)))
+    root = Path(__file__).resolve().parents[2]
+    env = {**os.environ, "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
+           "SECRET_KEY": app.config["SECRET_KEY"], "PORTAL_ENV": "development"}
+    command = [sys.executable, "-m", "flask", "--app", "wsgi", "webhooks", "deliver"]
+    first = subprocess.Popen(command, cwd=root, env=env, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE)
+    while len(receiver.records()) < 3 and first.poll() is None:
+        time.sleep(0.05)
+    first.send_signal(signal.SIGKILL)
+    first.wait(10)
+    db.session.expire_all()
+    assert db.session.scalar(select(func.count(WebhookEvent.id))
+                             .where(WebhookEvent.next_attempt_at.is_not(None))) > 0
+    receiver.mode("ok")
+    second = subprocess.run(command, cwd=root, env=env, capture_output=True, text=True, timeout=120)
+    assert second.returncode == 0, second.stderr
+    records = receiver.records()
+    assert all(r["valid"] for r in records)
+    assert {r["webhook_id"] for r in records} == ids
+    db.session.expire_all()
+    assert all(e.succeeded for e in db.session.scalars(select(WebhookEvent)))
