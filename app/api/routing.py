@@ -83,11 +83,16 @@ def _body_json():
 
 
 def _nul_free(data, loc: list) -> None:
-    """No text with NUL characters: PostgreSQL cannot store or even compare it."""
+    """No text with NUL characters or lone surrogates: the databases cannot store them."""
     if isinstance(data, str):
         if "\x00" in data:
             raise validation_error([issue(loc, "Text cannot contain NUL characters.",
                                           "string_pattern_mismatch", data.replace("\x00", ""))])
+        try:
+            data.encode("utf-8")
+        except UnicodeEncodeError:  # a lone surrogate (`"\ud800"` in JSON) cannot be stored
+            raise validation_error([issue(loc, "Text must be valid Unicode (no lone surrogates).",
+                                          "string_unicode", None)]) from None
     elif isinstance(data, dict):
         for key, value in data.items():
             _nul_free(key, loc)

@@ -308,7 +308,7 @@ def announce(session: Session, organization: Organization, type: str, obj) -> in
         event_id = uuid.uuid4()
         body = json.dumps({"type": type, "timestamp": wire.iso(now),
                            "api_version": endpoint.api_version, "data": data},
-                          separators=(",", ":"), ensure_ascii=False)
+                          separators=(",", ":"))  # ASCII: safe to store and sign
         session.add(WebhookEvent(id=event_id, organization_id=organization_id,
                                  endpoint_id=endpoint.id, type=type,
                                  api_version=endpoint.api_version, payload=body,

@@ -184,7 +184,7 @@ def test_every_change_arrives_as_the_sdks_typed_payload(app, org, receiver):
     organizations.update_customer(db.session, operator, team, name="Initech Corp")
     organizations.set_seat_count(db.session, team, 5)
     peter, _ = members.add_member(db.session, operator, team, email="peter@initech.example",
-                                  name="Peter")
+                                  name="Péter Gibbons ✓")
     members.update_member(db.session, operator, team, peter.id, role=Role.BILLING_MANAGER)
     subscription = team_subscription(team)
     invited = seats.assign_seat(db.session, operator, subscription, email="milton@initech.example",
@@ -221,6 +221,7 @@ def test_every_change_arrives_as_the_sdks_typed_payload(app, org, receiver):
     assert by[("customer.updated", str(team.id))]["name"] == "Initech Corp"
     assert by[("customer.created", str(team.id))]["type"] == "team"
     assert by[("member.updated", str(peter.id))]["role"] == "billing_manager"
+    assert by[("member.created", str(peter.id))]["name"] == "Péter Gibbons ✓"
     assert by[("customer_seat.assigned", str(invited.id))]["status"] == "pending"
     assert by[("customer_seat.claimed", str(claimed.id))]["member"]["email"] == "milton@initech.example"
     assert by[("customer_seat.revoked", str(peter_seat.id))]["member_id"] == str(peter.id)
