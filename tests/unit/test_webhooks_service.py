@@ -267,3 +267,17 @@ class TestLookups:
             webhooks.redeliver(db.session, other, events()[0].id)
         with pytest.raises(NotFound):
             webhooks.get_endpoint(db.session, org, "not-a-uuid")
+
+
+class TestSettings:
+    def test_retry_delays_and_timeout_come_from_the_environment(self, monkeypatch, tmp_path):
+        from app import config
+
+        monkeypatch.setenv("WEBHOOK_RETRY_DELAYS", "1,2.5,10")
+        monkeypatch.setenv("WEBHOOK_TIMEOUT_SECONDS", "3")
+        settings = config.from_env(str(tmp_path))
+        assert settings["WEBHOOK_RETRY_DELAYS"] == (1.0, 2.5, 10.0)
+        assert settings["WEBHOOK_TIMEOUT_SECONDS"] == 3
+        monkeypatch.setenv("WEBHOOK_RETRY_DELAYS", "soon")
+        with pytest.raises(config.ConfigError, match="WEBHOOK_RETRY_DELAYS must be seconds"):
+            config.from_env(str(tmp_path))
