@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from flask import g
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StrictBool
 
 from ..extensions import db
 from ..services import organizations
@@ -28,7 +28,7 @@ class PortalSettings(BaseModel):
 
 class PortalSettingsUpdate(BaseModel):
     embed_origins: list[str] | None = Field(None, max_length=organizations.MAX_EMBED_ORIGINS)
-    signin_in_frame: bool | None = None
+    signin_in_frame: StrictBool | None = None  # `0.0` or `"yes"` is not a boolean
 
 
 def settings_out() -> PortalSettings:

@@ -11,7 +11,15 @@ from datetime import datetime
 from typing import Any, Literal
 from urllib.parse import urlparse
 
-from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    AliasChoices,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    field_validator,
+    model_validator,
+)
 from pydantic_core import PydanticCustomError
 
 from .. import wire
@@ -460,7 +468,7 @@ class SeatAssign(BaseModel):
     external_member_id: str | None = None
     member_id: str | None = None
     metadata: dict[str, MetadataValue] | None = Field(None, description="At most 10 keys, 1 KB.")
-    immediate_claim: bool = False
+    immediate_claim: StrictBool = False
 
 
 class CustomerSeatAssign(SeatAssign):

@@ -7,7 +7,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Literal
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, StrictBool, field_validator
 
 from .. import wire
 from ..services.webhooks import URL_MAX
@@ -71,7 +71,7 @@ class WebhookEndpointUpdate(BaseModel):
     api_version: ApiVersion | None = None
     format: Format | None = None
     events: list[EventType] | None = Field(None, max_length=50)
-    enabled: bool | None = Field(None, description="`true` again after the endpoint was "
+    enabled: StrictBool | None = Field(None, description="`true` again after the endpoint was "
                                  "disabled clears the reason.")
 
 
