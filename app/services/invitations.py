@@ -168,7 +168,8 @@ def claim_seat(session: Session, token: str, *, organization=None) -> tuple[Seat
     """Claim the seat a link offers: the seat becomes `claimed` and the link dies (rule 13).
 
     The invitee becomes a member (role `member`) if they are not one; the customer, then the
-    seat are locked, so a link claimed twice at once succeeds once. The caller signs them in."""
+    seat are locked, so a link claimed twice at once succeeds once. The caller signs them in.
+    Announces customer_seat.claimed (25)."""
     seat = _find_by_token(session, token, organization=organization)
     customer = seat.subscription.customer
     members.lock_customer(session, customer)

@@ -183,7 +183,7 @@ def add_member(
 
     Rules: managers of team customers only (1); nobody is added as owner (3); an email that is
     already a live member (any case) returns that member unchanged (6); the external id is
-    unique in the team; the customer row is locked first (8)."""
+    unique in the team; the customer row is locked first (8). Announces member.created (25)."""
     ensure_can_manage(actor, customer)
     role = parse_role(role)
     if role is Role.OWNER:
@@ -232,7 +232,8 @@ def update_member(
     Rules: managers only (1); making someone owner is a transfer, done by the owner or the
     vendor, and the old owner becomes billing manager (3); you cannot change your own role (4);
     the owner cannot be demoted (5); emails stay unique in the team; the customer is locked (8).
-    Every rule is checked before anything changes."""
+    Every rule is checked before anything changes. Announces member.updated, for both members
+    in a transfer (25)."""
     _begin_mutation(session, actor, customer)
     member = get_member(session, customer, member_id)
     before = _snapshot(member)
@@ -309,7 +310,8 @@ def _transfer(session: Session, actor: Actor, customer: Customer, member: Member
 def remove_member(session: Session, actor: Actor, customer: Customer, member_id) -> Member:
     """Remove a member: soft delete, revoke their seats, end their sessions (rule 7).
 
-    Rules: managers only (1); not yourself (4); not the owner (5); the customer is locked (8)."""
+    Rules: managers only (1); not yourself (4); not the owner (5); the customer is locked (8).
+    Announces customer_seat.revoked for each seat, then member.deleted (25)."""
     _begin_mutation(session, actor, customer)
     member = get_member(session, customer, member_id)
     if actor.member is not None and actor.member.id == member.id:

@@ -100,7 +100,7 @@ def create_team(
     """Create a team customer and its owner member.
 
     Rules: the customer's external id is unique within the organization; a team always has
-    exactly one owner, created here."""
+    exactly one owner, created here. Announces customer.created and member.created (25)."""
     email = normalize_email(owner_email)
     name = (name or "").strip()
     if not name or len(name) > 256:
@@ -147,7 +147,8 @@ def update_customer(
 ) -> Customer:
     """Rename a customer or replace its metadata; a change is written to the activity log.
 
-    Rules: a name is 1-256 characters after trimming (a blank one leaves the name as it is)."""
+    Rules: a name is 1-256 characters after trimming (a blank one leaves the name as it is).
+    A change announces customer.updated (25)."""
     before = {"name": customer.name, "metadata": customer.customer_metadata or {}}
     if name is not _KEEP and name is not None and name.strip():
         if len(name.strip()) > 256:

@@ -194,7 +194,8 @@ def assign_seat(
     the member is created with role `member` if needed, a revoked row is reused, and an
     invitation is queued (11); its token is random, stored hashed and expires after
     INVITATION_DAYS (12). With `immediate_claim` (API only) the seat is claimed at once and no
-    email is sent. The raw token is on the returned object as `seat.invitation_token`."""
+    email is sent. The raw token is on the returned object as `seat.invitation_token`.
+    Announces customer_seat.assigned (and .claimed with `immediate_claim`) (25)."""
     customer = subscription.customer
     days = setting("INVITATION_DAYS", invitation_days, INVITATION_DAYS)
     metadata = _clean_metadata(metadata)
@@ -297,7 +298,8 @@ def revoke_seat(session: Session, actor: Actor, seat: Seat) -> Seat:
     """Take a seat back: it is free at once and its invitation link dies.
 
     Rules: managers only (1); customer, then seat locked (8); revoking a revoked seat changes
-    and logs nothing (14). The person stays a member of the team."""
+    and logs nothing (14). The person stays a member of the team. Announces
+    customer_seat.revoked (25)."""
     customer = seat.subscription.customer
     _begin_mutation(session, actor, customer)
     seat = lock_seat(session, seat)
