@@ -18,6 +18,7 @@ token_cli = AppGroup("token", help="Manage organization access tokens for the AP
 team_cli = AppGroup("team", help="Manage team customers.")
 seats_cli = AppGroup("seats", help="Manage seat subscriptions.")
 mail_cli = AppGroup("mail", help="Deliver queued email.")
+webhooks_cli = AppGroup("webhooks", help="Manage webhook endpoints and deliver webhook events.")
 
 
 def _run(work):
@@ -303,6 +304,94 @@ def worker_command(once: bool):
     sys.exit(code)
 
 
+@webhooks_cli.command("list")
+@click.argument("slug")
+def webhooks_list(slug: str):
+    """List the organization's webhook endpoints: id, state, URL, events."""
+    from .services import webhooks
+
+    def work():
+        org = organizations.get_organization(db.session, slug)
+        return webhooks.list_endpoints(db.session, org, limit=webhooks.MAX_ENDPOINTS).items
+
+    rows = _run(work)
+    if not rows:
+        click.echo(f"No webhook endpoints. Create one with: flask --app wsgi webhooks create {slug} "
+                   "--url https://… --event member.created")
+    for row in rows:
+        state = "enabled" if row.enabled else "disabled"
+        click.echo(f"{row.id}  {state:<8} {row.url}  {' '.join(row.events)}")
+        if row.disabled_reason:
+            click.echo(f"    {row.disabled_reason}")
+
+
+@webhooks_cli.command("create")
+@click.argument("slug")
+@click.option("--url", required=True, help="Where to POST the events (https:// in production).")
+@click.option("--event", "events", multiple=True, metavar="TYPE",
+              help="Repeat for several. Default: every type the portal sends.")
+@click.option("--name", default=None, help="A label to recognise the endpoint by.")
+def webhooks_create(slug: str, url: str, events: tuple[str, ...], name: str | None):
+    """Register a webhook endpoint. Prints its signing secret once, alone on the last line."""
+    from .services import webhooks
+
+    def work():
+        org = organizations.get_organization(db.session, slug)
+        return webhooks.create_endpoint(db.session, org, current_app.config, url=url,
+                                        events=list(events) or list(webhooks.EVENT_TYPES),
+                                        name=name)
+
+    endpoint, secret = _run(work)
+    click.echo(f"Endpoint {endpoint.id} for {' '.join(endpoint.events)}")
+    click.echo("Copy the signing secret now; it cannot be shown again.", err=True)
+    click.echo(secret)
+
+
+@webhooks_cli.command("deliveries")
+@click.argument("slug")
+@click.option("--endpoint", "endpoint_id", default=None, help="Only this endpoint's deliveries.")
+@click.option("--failed", is_flag=True, help="Only failed attempts.")
+@click.option("--limit", type=click.IntRange(1, 100), default=20, show_default=True)
+def webhooks_deliveries(slug: str, endpoint_id: str | None, failed: bool, limit: int):
+    """The latest delivery attempts, newest first: time, status, duration, event type and id."""
+    from .services import webhooks
+
+    def work():
+        org = organizations.get_organization(db.session, slug)
+        ids = [webhooks.get_endpoint(db.session, org, endpoint_id).id] if endpoint_id else None
+        return webhooks.list_deliveries(db.session, org, endpoint_ids=ids,
+                                        succeeded=False if failed else None, limit=limit).items
+
+    rows = _run(work)
+    if not rows:
+        click.echo("No deliveries yet.")
+    for row in rows:
+        status = row.http_code or "error"
+        outcome = "ok" if row.succeeded else "failed"
+        click.echo(f"{row.created_at:%Y-%m-%d %H:%M:%S}  {outcome:<6} {status!s:<5} "
+                   f"{row.duration_ms:>6} ms  {row.event.type:<22} {row.event.id}")
+        if not row.succeeded and row.response:
+            click.echo("    " + row.response.splitlines()[0][:200])
+
+
+@webhooks_cli.command("deliver")
+@click.option("--once", is_flag=True, help="One batch (WEBHOOK_BATCH events) and exit.")
+def webhooks_deliver(once: bool):
+    """Send the webhook events that are due (retries included), then exit. For cron, or until
+    the worker runs: the worker calls the same function."""
+    from .services.webhook_delivery import deliver_due
+
+    config = current_app.config
+    batch = int(config.get("WEBHOOK_BATCH") or 100)
+    total = 0
+    while True:
+        handled = deliver_due(db.session, config)
+        total += handled
+        if once or handled < batch:
+            break
+    click.echo(f"Handled {total} webhook events.")
+
+
 def _uuid(value: str):
     import uuid
 
@@ -315,7 +404,7 @@ def _uuid(value: str):
 def register(app: Flask) -> None:
     from .demo import demo_command
 
-    for group in (org_cli, token_cli, team_cli, seats_cli, mail_cli):
+    for group in (org_cli, token_cli, team_cli, seats_cli, mail_cli, webhooks_cli):
         app.cli.add_command(group)
     app.cli.add_command(demo_command)
     app.cli.add_command(worker_command)

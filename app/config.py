@@ -55,6 +55,19 @@ def _float(name: str, default: float) -> float:
     return value
 
 
+def _delays(name: str) -> tuple[float, ...] | None:
+    raw = os.environ.get(name)
+    if raw in (None, ""):
+        return None
+    try:
+        delays = tuple(float(part) for part in raw.split(","))
+    except ValueError:
+        raise ConfigError(f"{name} must be seconds separated by commas, got {raw!r}") from None
+    if not delays or any(d < 0 for d in delays):
+        raise ConfigError(f"{name} must be seconds separated by commas, got {raw!r}")
+    return delays
+
+
 def from_env(instance_path: str) -> dict:
     """Build the Flask config mapping from the process environment."""
     env = os.environ.get("PORTAL_ENV", "development").strip().lower() or "development"
@@ -122,6 +135,11 @@ def from_env(instance_path: str) -> dict:
         "HSTS_MAX_AGE": _int("HSTS_MAX_AGE", 31536000) if production else 0,
         "WTF_CSRF_TIME_LIMIT": None,
         "MAX_CONTENT_LENGTH": 1024 * 1024,
+        # Webhooks: endpoint secrets are encrypted with a key derived from this (or SECRET_KEY).
+        "WEBHOOK_SECRET_KEY": os.environ.get("WEBHOOK_SECRET_KEY") or None,
+        "WEBHOOK_TIMEOUT_SECONDS": _int("WEBHOOK_TIMEOUT_SECONDS", 10),
+        "WEBHOOK_RETRY_DELAYS": _delays("WEBHOOK_RETRY_DELAYS"),  # None: about 3 days
+        "WEBHOOK_BATCH": _int("WEBHOOK_BATCH", 100),
     }
 
 

@@ -11,6 +11,7 @@ from sqlalchemy import (
     DateTime,
     ForeignKey,
     Index,
+    Boolean,
     Integer,
     LargeBinary,
     String,
@@ -341,3 +342,78 @@ class OutboxEmail(TimestampMixin, db.Model):
     # While `sending`: the claim expires then, so a worker killed mid-send loses nothing.
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class WebhookEndpoint(TimestampMixin, db.Model):
+    """A vendor's URL that receives signed events (DESIGN.md rules 24-28)."""
+
+    __tablename__ = "webhook_endpoints"
+
+    organization_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("organizations.id", ondelete="CASCADE"), index=True
+    )
+    url: Mapped[str] = mapped_column(String(2048))
+    name: Mapped[str | None] = mapped_column(String(256))
+    format: Mapped[str] = mapped_column(String(16), default="raw")
+    api_version: Mapped[str] = mapped_column(String(16), default="2026-10")
+    events: Mapped[list] = mapped_column(JSON, default=list)
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    # The signing secret (`whsec_…`), Fernet-encrypted with a key derived from SECRET_KEY or
+    # WEBHOOK_SECRET_KEY; shown in clear only when created or reset.
+    secret_encrypted: Mapped[str] = mapped_column(Text)
+    # Set at the first failed attempt after a success; 3 days later the endpoint is disabled.
+    failing_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    disabled_reason: Mapped[str | None] = mapped_column(String(512))
+
+    organization: Mapped[Organization] = relationship(lazy="joined", innerjoin=True)
+
+
+class WebhookEvent(TimestampMixin, db.Model):
+    """One change for one endpoint, written in the transaction of the change; sent by a worker.
+
+    `next_attempt_at` is when it is due (NULL: nothing left to do — delivered, given up or
+    skipped). Every attempt carries the same `webhook_id`."""
+
+    __tablename__ = "webhook_events"
+    __table_args__ = (
+        Index("ix_webhook_events_due", "next_attempt_at"),
+        Index("ix_webhook_events_endpoint_created", "endpoint_id", "created_at"),
+    )
+
+    organization_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("organizations.id", ondelete="CASCADE"), index=True
+    )
+    endpoint_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("webhook_endpoints.id", ondelete="CASCADE")
+    )
+    type: Mapped[str] = mapped_column(String(64))
+    api_version: Mapped[str] = mapped_column(String(16))
+    payload: Mapped[str] = mapped_column(Text)
+    webhook_id: Mapped[str] = mapped_column(String(64), unique=True)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    # Attempts since it was (re)queued: the retry schedule's position; a redelivery resets it.
+    round_attempts: Mapped[int] = mapped_column(Integer, default=0)
+    succeeded: Mapped[bool | None] = mapped_column(Boolean)
+    skipped: Mapped[bool] = mapped_column(Boolean, default=False)
+    last_http_code: Mapped[int | None] = mapped_column(Integer)
+
+    endpoint: Mapped[WebhookEndpoint] = relationship(lazy="joined", innerjoin=True)
+
+
+class WebhookDelivery(TimestampMixin, db.Model):
+    """One attempt to send an event: its outcome, how long it took, the first KB of the answer."""
+
+    __tablename__ = "webhook_deliveries"
+    __table_args__ = (Index("ix_webhook_deliveries_event", "event_id", "created_at"),)
+
+    organization_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("organizations.id", ondelete="CASCADE"), index=True
+    )
+    event_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("webhook_events.id", ondelete="CASCADE"))
+    succeeded: Mapped[bool] = mapped_column(Boolean)
+    http_code: Mapped[int | None] = mapped_column(Integer)
+    response: Mapped[str | None] = mapped_column(Text)  # first KB of the body, or the error
+    duration_ms: Mapped[int] = mapped_column(Integer)
+
+    event: Mapped[WebhookEvent] = relationship(lazy="joined", innerjoin=True)

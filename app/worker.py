@@ -21,11 +21,7 @@ When a pass attempted nothing, the worker waits WORKER_POLL_SECONDS (default 1) 
 after a pass that did work it goes on at once. A job that raises (the database is down, say) is
 logged and tried again on the next pass, after a growing pause.
 
-To add a job, append it to JOBS, e.g. for webhooks:
-
-    JOBS: list[DeliveryJob] = [mail.deliver_due, webhooks.deliver_due]
-
-(with `from .services import webhooks` at the top).
+The jobs: the email outbox, then the webhook events. To add one, append it to JOBS.
 """
 from __future__ import annotations
 
@@ -41,13 +37,13 @@ from sqlalchemy.orm import Session
 
 from .extensions import db
 from .models import utcnow
-from .services import mail
+from .services import mail, webhook_delivery
 
 log = logging.getLogger("portal.worker")
 
 DeliveryJob = Callable[[Session, Mapping, datetime], int]
 
-JOBS: list[DeliveryJob] = [mail.deliver_due]
+JOBS: list[DeliveryJob] = [mail.deliver_due, webhook_delivery.deliver_due]
 
 _stop = threading.Event()
 

@@ -56,3 +56,15 @@ def as_(team: Customer, email: str):
     from app.services.activity import Actor
 
     return Actor(member=member(team, email))
+
+
+def make_endpoint(org: Organization, url: str, events=None):
+    """A webhook endpoint of `org` and its secret (the one shown once at creation)."""
+    from flask import current_app
+
+    from app.services import webhooks
+
+    endpoint, secret = webhooks.create_endpoint(
+        db.session, org, current_app.config, url=url, events=list(events or webhooks.EVENT_TYPES))
+    db.session.commit()
+    return endpoint, secret

@@ -13,7 +13,7 @@ def root():
 
 
 from . import customers, members, organization, portal, portal_subscriptions  # noqa: E402,F401
-from . import seats, sessions, subscriptions  # noqa: E402,F401
+from . import seats, sessions, subscriptions, webhooks  # noqa: E402,F401
 from .openapi import bp as openapi_bp  # noqa: E402
 
 __all__ = ["bp", "openapi_bp"]

@@ -8,6 +8,7 @@ from flask import g
 from ..extensions import db
 from ..models import Role
 from ..services import members as member_service
+from ..wire import avatar_url
 from . import bp
 from .auth import member
 from .pagination import ListResource, PageQuery, listing
@@ -18,7 +19,6 @@ from .schemas import (
     CustomerPortalMemberCreate,
     CustomerPortalMemberUpdate,
     IdPath,
-    avatar_url,
 )
 
 TAG = "customer portal: members"

@@ -95,6 +95,11 @@ def _safe_text(data, loc: list) -> None:
         if text.unsafe(data, single_line=False):
             raise validation_error([issue(loc, text.MESSAGE, "string_pattern_mismatch",
                                           text.without_unsafe(data, single_line=False))])
+        try:
+            data.encode("utf-8")
+        except UnicodeEncodeError:  # a lone surrogate (`"\ud800"` in JSON) cannot be stored
+            raise validation_error([issue(loc, "Text must be valid Unicode (no lone surrogates).",
+                                          "string_unicode", None)]) from None
     elif isinstance(data, dict):
         for key, value in data.items():
             _safe_text(key, loc)

@@ -6,7 +6,6 @@ these models check only the shape of a request.
 """
 from __future__ import annotations
 
-import hashlib
 import uuid
 from datetime import datetime
 from typing import Any, Literal
@@ -23,6 +22,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from .. import wire
 from ..services.members import NAME_MAX
 from .pagination import PageQuery
 
@@ -30,14 +30,6 @@ RoleName = Literal["owner", "billing_manager", "member"]
 MetadataValue = str | int | float | bool
 Email = str  # checked (and normalised) by the services; documented as format "email"
 EXTERNAL_ID_MAX = 256
-
-
-def avatar_url(email: str | None, fallback: str) -> str:
-    """A customer's avatar, derived from its email as Polar does: a Gravatar URL (SHA-256 of the
-    trimmed, lowercased email) with `d=404`, so a client whose image fails shows its own
-    placeholder. Without an email, the same kind of URL from `fallback` (the customer id)."""
-    key = (email or "").strip().lower() or fallback
-    return f"https://www.gravatar.com/avatar/{hashlib.sha256(key.encode()).hexdigest()}?d=404"
 
 
 def _email_field(**kw) -> Any:
@@ -134,9 +126,7 @@ class Member(BaseModel):
 
     @classmethod
     def from_row(cls, m) -> Member:
-        return cls(id=m.id, created_at=m.created_at, modified_at=m.modified_at,
-                   customer_id=m.customer_id, email=m.email, name=m.name,
-                   external_id=m.external_id, role=m.role.value)
+        return cls.model_validate(wire.member_body(m))
 
 
 class MemberCreateFromCustomer(BaseModel):
@@ -297,13 +287,7 @@ class Customer(BaseModel):
 
     @classmethod
     def from_row(cls, c) -> Customer:
-        return cls(id=c.id, created_at=c.created_at, modified_at=c.modified_at,
-                   metadata=c.customer_metadata or {}, external_id=c.external_id, email=c.email,
-                   email_verified=False, type=c.type.value, name=c.name, billing_name=None,
-                   billing_address=None, tax_id=None, locale=None,
-                   organization_id=c.organization_id, default_payment_method_id=None,
-                   deleted_at=c.deleted_at, first_user_event_at=None,
-                   avatar_url=avatar_url(c.email, str(c.id)))
+        return cls.model_validate(wire.customer_body(c))
 
 
 Metadata = dict[str, MetadataValue]
@@ -455,6 +439,10 @@ class CustomerSeat(BaseModel):
     claimed_at: datetime | None
     revoked_at: datetime | None
     seat_metadata: dict[str, MetadataValue] | None
+
+    @classmethod
+    def from_row(cls, seat) -> CustomerSeat:
+        return cls.model_validate(wire.seat_body(seat))
 
 
 class SeatsList(BaseModel):

@@ -26,7 +26,6 @@ from .schemas import (
     CustomerSeatAssign,
     CustomerSeatClaimResponse,
     InvitationPath,
-    Member,
     SeatAssign,
     SeatClaim,
     SeatClaimInfo,
@@ -42,16 +41,7 @@ PORTAL_TAG = "customer portal: seats"
 
 
 def seat_out(seat: SeatRow) -> CustomerSeat:
-    pending = seat.status.value == "pending"
-    return CustomerSeat(
-        created_at=seat.created_at, modified_at=seat.modified_at, id=seat.id,
-        subscription_id=seat.subscription_id, order_id=None, status=seat.status.value,
-        customer_id=seat.subscription.customer_id, member_id=seat.member_id,
-        member=Member.from_row(seat.member) if seat.member is not None else None,
-        email=seat.email, customer_email=None,
-        invitation_token_expires_at=seat.invitation_expires_at if pending else None,
-        claimed_at=seat.claimed_at, revoked_at=seat.revoked_at, seat_metadata=seat.seat_metadata,
-    )
+    return CustomerSeat.from_row(seat)
 
 
 def seats_out(listed) -> SeatsList:

@@ -20,7 +20,7 @@ from .. import ratelimits
 from ..errors import InvalidInvitation, RateLimited, RuleViolation
 from ..models import Customer, Member, Role, Seat, SeatStatus, utcnow
 from ..security import hash_token
-from . import activity, mail, members
+from . import activity, mail, members, webhooks
 from .activity import Actor
 
 INVITATION_DAYS = 7
@@ -116,6 +116,7 @@ def new_member(session: Session, actor: Actor, customer: Customer, email: str) -
     activity.record(session, actor, customer, "member.added", subject_type="member",
                     subject_id=member.id, subject_label=member.email,
                     after={"email": member.email, "name": None, "role": Role.MEMBER.value})
+    webhooks.announce(session, customer.organization, "member.created", member)
     return member
 
 
@@ -184,7 +185,8 @@ def claim_seat(session: Session, token: str, *, organization=None) -> tuple[Seat
     """Claim the seat a link offers: the seat becomes `claimed` and the link dies (rule 13).
 
     The invitee becomes a member (role `member`) if they are not one; the customer, then the
-    seat are locked, so a link claimed twice at once succeeds once. The caller signs them in."""
+    seat are locked, so a link claimed twice at once succeeds once. The caller signs them in.
+    Announces customer_seat.claimed (25)."""
     seat = _find_by_token(session, token, organization=organization)
     customer = seat.subscription.customer
     members.lock_customer(session, customer)
@@ -201,6 +203,7 @@ def claim_seat(session: Session, token: str, *, organization=None) -> tuple[Seat
                     subject_id=seat.id, subject_label=seat.email,
                     before={"status": SeatStatus.PENDING.value},
                     after={"status": SeatStatus.CLAIMED.value, "member": member.email})
+    webhooks.announce(session, customer.organization, "customer_seat.claimed", seat)
     return seat, member
 
 

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from .. import text
 from ..errors import NotFound, NotPermitted, RuleViolation
 from ..models import Customer, CustomerType, Member, Role, Seat, SeatStatus, Subscription, utcnow
-from . import activity, seats, sessions
+from . import activity, seats, sessions, webhooks
 from .ids import parse_id
 from .paging import Page, within
 from .activity import Actor
@@ -196,7 +196,7 @@ def add_member(
 
     Rules: managers of team customers only (1); nobody is added as owner (3); an email that is
     already a live member (any case) returns that member unchanged (6); the external id is
-    unique in the team; the customer row is locked first (8)."""
+    unique in the team; the customer row is locked first (8). Announces member.created (25)."""
     ensure_can_manage(actor, customer)
     role = parse_role(role)
     if role is Role.OWNER:
@@ -226,6 +226,7 @@ def add_member(
     session.flush()
     activity.record(session, actor, customer, "member.added", subject_type="member",
                     subject_id=member.id, subject_label=member.email, after=_snapshot(member))
+    webhooks.announce(session, customer.organization, "member.created", member)
     return member, True
 
 
@@ -244,7 +245,8 @@ def update_member(
     Rules: managers only (1); making someone owner is a transfer, done by the owner or the
     vendor, and the old owner becomes billing manager (3); you cannot change your own role (4);
     the owner cannot be demoted (5); emails stay unique in the team; the customer is locked (8).
-    Every rule is checked before anything changes."""
+    Every rule is checked before anything changes. Announces member.updated, for both members
+    in a transfer (25)."""
     _begin_mutation(session, actor, customer)
     member = get_member(session, customer, member_id)
     before = _snapshot(member)
@@ -286,6 +288,8 @@ def update_member(
         activity.record(session, actor, customer, "member.updated", subject_type="member",
                         subject_id=member.id, subject_label=member.email,
                         before={k: before[k] for k in changed}, after={k: after[k] for k in changed})
+    if changed or new_role is Role.OWNER:
+        webhooks.announce(session, customer.organization, "member.updated", member)
     return member
 
 
@@ -306,6 +310,7 @@ def _transfer(session: Session, actor: Actor, customer: Customer, member: Member
     if old_owner is not None:
         old_owner.role = Role.BILLING_MANAGER
         session.flush()
+        webhooks.announce(session, customer.organization, "member.updated", old_owner)
     member.role = Role.OWNER
     session.flush()
     activity.record(session, actor, customer, "ownership.transferred", subject_type="member",
@@ -318,7 +323,8 @@ def _transfer(session: Session, actor: Actor, customer: Customer, member: Member
 def remove_member(session: Session, actor: Actor, customer: Customer, member_id) -> Member:
     """Remove a member: soft delete, revoke their seats, end their sessions (rule 7).
 
-    Rules: managers only (1); not yourself (4); not the owner (5); the customer is locked (8)."""
+    Rules: managers only (1); not yourself (4); not the owner (5); the customer is locked (8).
+    Announces customer_seat.revoked for each seat, then member.deleted (25)."""
     _begin_mutation(session, actor, customer)
     member = get_member(session, customer, member_id)
     if actor.member is not None and actor.member.id == member.id:
@@ -340,6 +346,7 @@ def _take_off_team(session: Session, actor: Actor, customer: Customer, member: M
     activity.record(session, actor, customer, action, subject_type="member",
                     subject_id=member.id, subject_label=member.email, before=_snapshot(member),
                     after={"seats_revoked": revoked, "sessions_ended": ended})
+    webhooks.announce(session, customer.organization, "member.deleted", member)
 
 
 def rename_self(session: Session, member: Member, name: str | None) -> Member:
@@ -355,6 +362,7 @@ def rename_self(session: Session, member: Member, name: str | None) -> Member:
         activity.record(session, Actor(member=member), member.customer, "member.updated",
                         subject_type="member", subject_id=member.id, subject_label=member.email,
                         before={"name": before}, after={"name": new_name})
+        webhooks.announce(session, member.customer.organization, "member.updated", member)
     return member
 
 

@@ -21,7 +21,7 @@ from ..models import (
     utcnow,
 )
 from ..security import hash_token, new_token
-from . import activity
+from . import activity, webhooks
 from .activity import Actor
 from .ids import parse_id
 from .signin import normalize_email
@@ -36,6 +36,8 @@ SCOPES = (
     "customers:write",
     "organizations:read",
     "organizations:write",
+    "webhooks:read",
+    "webhooks:write",
 )
 ORG_TOKEN_PREFIX = "polar_oat_"
 SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
@@ -108,7 +110,7 @@ def create_team(
     when given (checked like the owner's), else the owner's.
 
     Rules: the customer's external id is unique within the organization; a team always has
-    exactly one owner, created here."""
+    exactly one owner, created here. Announces customer.created and member.created (25)."""
     email = normalize_email(owner_email)
     if customer_email is not None:
         normalize_email(customer_email)
@@ -146,6 +148,8 @@ def create_team(
         subject_type="member", subject_id=owner.id, subject_label=email,
         after={"team": name, "owner": email},
     )
+    webhooks.announce(session, organization, "customer.created", customer)
+    webhooks.announce(session, organization, "member.created", owner)
     return customer
 
 
@@ -157,7 +161,8 @@ def update_customer(
 ) -> Customer:
     """Rename a customer or replace its metadata; a change is written to the activity log.
 
-    Rules: a name is 1-256 characters after trimming (a blank one leaves the name as it is)."""
+    Rules: a name is 1-256 characters after trimming (a blank one leaves the name as it is).
+    A change announces customer.updated (25)."""
     before = {"name": customer.name, "metadata": customer.customer_metadata or {}}
     if name is not _KEEP and name is not None and name.strip():
         if len(name.strip()) > 256:
@@ -174,6 +179,8 @@ def update_customer(
                         subject_id=customer.id, subject_label=customer.name or str(customer.id),
                         before={k: before[k] for k in changed}, after={k: after[k] for k in changed})
     session.flush()
+    if after != before:
+        webhooks.announce(session, customer.organization, "customer.updated", customer)
     return customer
 
 

@@ -24,7 +24,7 @@ from ..errors import (
     SeatNotPending,
 )
 from ..models import Customer, Member, Seat, SeatStatus, Subscription, utcnow
-from . import activity, members, signin
+from . import activity, members, signin, webhooks
 from .activity import Actor
 from .ids import parse_id
 from .invitations import (  # noqa: F401 - re-exported for the portal and the API
@@ -194,7 +194,8 @@ def assign_seat(
     the member is created with role `member` if needed, a revoked row is reused, and an
     invitation is queued (11); its token is random, stored hashed and expires after
     INVITATION_DAYS (12). With `immediate_claim` (API only) the seat is claimed at once and no
-    email is sent. The raw token is on the returned object as `seat.invitation_token`."""
+    email is sent. The raw token is on the returned object as `seat.invitation_token`.
+    Announces customer_seat.assigned (and .claimed with `immediate_claim`) (25)."""
     customer = subscription.customer
     days = setting("INVITATION_DAYS", invitation_days, INVITATION_DAYS)
     metadata = _clean_metadata(metadata)
@@ -251,6 +252,9 @@ def assign_seat(
                     after={"email": address, "status": seat.status.value,
                            "product": subscription.product_name,
                            "expires_at": iso(seat.invitation_expires_at)})
+    webhooks.announce(session, customer.organization, "customer_seat.assigned", seat)
+    if immediate_claim:
+        webhooks.announce(session, customer.organization, "customer_seat.claimed", seat)
     return seat
 
 
@@ -294,7 +298,8 @@ def revoke_seat(session: Session, actor: Actor, seat: Seat) -> Seat:
     """Take a seat back: it is free at once and its invitation link dies.
 
     Rules: managers only (1); customer, then seat locked (8); revoking a revoked seat changes
-    and logs nothing (14). The person stays a member of the team."""
+    and logs nothing (14). The person stays a member of the team. Announces
+    customer_seat.revoked (25)."""
     customer = seat.subscription.customer
     _begin_mutation(session, actor, customer)
     seat = lock_seat(session, seat)
@@ -307,21 +312,27 @@ def revoke_seat(session: Session, actor: Actor, seat: Seat) -> Seat:
     activity.record(session, actor, customer, "seat.revoked", subject_type="seat",
                     subject_id=seat.id, subject_label=seat.email or "seat", before=before,
                     after={"status": SeatStatus.REVOKED.value})
+    webhooks.announce(session, customer.organization, "customer_seat.revoked", seat)
     return seat
 
 
 # --- used by member removal and the team page --------------------------------------------------
 
 def revoke_member_seats(session: Session, member: Member) -> int:
-    """Revoke every live seat of a member (rule 7); returns how many were revoked."""
-    result = session.execute(
-        update(Seat)
-        .where(Seat.member_id == member.id, Seat.status.in_(LIVE))
-        .values(status=SeatStatus.REVOKED, revoked_at=utcnow(), invitation_token_hash=None,
-                invitation_expires_at=None)
-        .execution_options(synchronize_session="fetch")
-    )
-    return result.rowcount or 0
+    """Revoke every live seat of a member (rule 7), each announced as `customer_seat.revoked`
+    (rule 25); returns how many were revoked. The caller holds the customer lock."""
+    live = list(session.scalars(
+        select(Seat).where(Seat.member_id == member.id, Seat.status.in_(LIVE))
+        .order_by(Seat.id).with_for_update(of=Seat).execution_options(populate_existing=True)
+    ))
+    now = utcnow()
+    for seat in live:
+        seat.status, seat.revoked_at = SeatStatus.REVOKED, now
+        seat.invitation_token_hash = seat.invitation_expires_at = None
+    session.flush()
+    for seat in live:
+        webhooks.announce(session, member.customer.organization, "customer_seat.revoked", seat)
+    return len(live)
 
 
 def follow_member_email(session: Session, member: Member) -> None:

@@ -3,14 +3,23 @@ virtualenv, the TypeScript ones with node and the npm-installed SDK), against a 
 documentation that vendors copy must not rot."""
 from __future__ import annotations
 
+import os
 import re
+import socket
+import subprocess
+import time
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import Member, Seat
+from app.models import Member, Seat, Subscription, WebhookEvent
+from app.services import members, seats, webhooks
+from app.services.activity import Actor
+from app.services.webhook_delivery import deliver_due
+from tests.factories import make_endpoint, member
+from tests.support.receiver import free_port
 
 pytestmark = pytest.mark.sdk
 
@@ -71,3 +80,50 @@ def test_ts_sdk_0_48_example(ts_sdk_0_48, live_server, team, token):
     assert "3 of 3 seats free" in out
     db.session.expire_all()
     assert db.session.scalar(select(Member).where(Member.email == "ops@example.com"))
+
+
+RECEIVER = re.compile(r"<!-- receiver: polar-sdk==1\.0\.2 -->\n```python\n(?P<code>.*?)```", re.S)
+
+
+def test_webhook_receiver_example(polar_sdk_1, app, org, team, tmp_path):
+    """The Webhooks section's receiver, run as written in the SDK's virtualenv, verifies and
+    reads what the portal sends, and handles a redelivered event once."""
+    [code] = [m["code"] for m in RECEIVER.finditer(DOC.read_text())]
+    script = tmp_path / "receiver.py"
+    script.write_text(code)
+    port = free_port()
+    _endpoint, secret = make_endpoint(org, f"http://127.0.0.1:{port}/hooks")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "VIRTUAL_ENV"))}
+    env.update(PORT=str(port), POLAR_WEBHOOK_SECRET=secret)
+    process = subprocess.Popen([str(polar_sdk_1.python), str(script)], env=env,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        while True:  # until it listens
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                assert process.poll() is None, process.stderr.read()
+                time.sleep(0.05)
+        operator = Actor.operator()
+        sub = db.session.scalars(select(Subscription).where(Subscription.customer_id == team.id)).one()
+        seat = seats.assign_seat(db.session, operator, sub, email="new.hire@example.com",
+                                 base_url="http://portal.test")
+        db.session.commit()
+        seats.claim_seat(db.session, seat.invitation_token)
+        members.remove_member(db.session, operator, team, member(team, "dev@example.com").id)
+        db.session.commit()
+        assert deliver_due(db.session, app.config) == 4
+        first = db.session.scalars(select(WebhookEvent).order_by(WebhookEvent.created_at)).first()
+        webhooks.redeliver(db.session, org, first.id)  # the same webhook-id again
+        db.session.commit()
+        assert deliver_due(db.session, app.config) == 1
+    finally:
+        process.terminate()
+        out, err = process.communicate(timeout=10)
+    assert out.splitlines() == [
+        "grant access to new.hire@example.com as member",
+        "ignored customer_seat.assigned",
+        "seat claimed by new.hire@example.com",
+        "withdraw access from dev@example.com",
+    ], err

@@ -25,6 +25,13 @@ class TestRequestShape:
         response = api.post(f"/v1/customers/{team.id}/members", json=payload)
         assert _is_json_error(response, 422)["detail"][0]["loc"][0] == "body"
 
+    def test_a_lone_surrogate_is_422_not_500(self, api, team):
+        response = api.post(f"/v1/customers/{team.id}/members",
+                            data=b'{"email": "x@example.com", "name": "a\\ud800b"}',
+                            headers={"Content-Type": "application/json"})
+        detail = _is_json_error(response, 422)["detail"][0]
+        assert detail["loc"] == ["body", "name"] and "surrogate" in detail["msg"]
+
     def test_empty_body_is_422_missing(self, api, team):
         response = api.post(f"/v1/customers/{team.id}/members", data=b"")
         assert _is_json_error(response, 422)["detail"] == [

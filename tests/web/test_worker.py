@@ -97,3 +97,50 @@ class TestLoop:
         assert first.status is EmailStatus.SENT and first.attempts == 1  # its outcome was recorded
         assert second.status is EmailStatus.QUEUED and second.attempts == 0  # not started
         assert len(worker.attempts()) == 1
+
+
+class TestWebhooks:
+    def test_the_worker_delivers_webhook_events_too(self, app, session, org, database, mailbox):
+        """One worker for everything: a member added queues `member.created`, and
+        `worker --once` posts it, signed, to the endpoint (SDK verification: tests/api)."""
+        import json
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        from app.models import Role, WebhookEvent
+        from app.services import members, webhooks
+        from app.services.activity import Actor
+        from tests.factories import make_team
+
+        received = []
+
+        class Receiver(BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                received.append((dict(self.headers), json.loads(body)))
+                self.send_response(204)
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        server = ThreadingHTTPServer(("127.0.0.1", 0), Receiver)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        try:
+            team = make_team(org, name="Globex", owner="olivia@example.com",
+                             members={"ben@example.com": Role.BILLING_MANAGER})
+            webhooks.create_endpoint(session, org, app.config, events=["member.created"],
+                                     url=f"http://127.0.0.1:{server.server_port}/hooks")
+            session.commit()
+            members.add_member(session, Actor.operator(), team, email="kim@example.com", name="Kim")
+            session.commit()
+            result = run_once(database, mailbox.url)
+            assert result.returncode == 0, result.stderr
+        finally:
+            server.shutdown()
+        [(headers, body)] = received
+        assert body["type"] == "member.created" and body["data"]["email"] == "kim@example.com"
+        assert headers["webhook-id"] and headers["webhook-signature"].startswith("v1,")
+        session.expire_all()
+        assert session.scalars(select(WebhookEvent)).one().succeeded is True
+        assert "webhook event=" in result.stderr and "secret" not in result.stderr.lower()
