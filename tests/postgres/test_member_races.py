@@ -73,7 +73,8 @@ def test_concurrent_transfers_demotions_and_adds_keep_the_rules(pg_app, round_):
         managers = [Browser(pg_app, server.url, member(team, e))
                     for e in ("ben@example.com", "bea@example.com") * 3]
         transfers = [
-            (lambda b=b, t=t: b.request("POST", f"/acme/team/members/{ids[t]}/owner"))
+            (lambda b=b, t=t: b.request("POST", f"/acme/team/members/{ids[t]}/owner",
+                                        {"confirm_email": t}))
             for b, t in zip(olivia, ("maya@example.com", "sam@example.com", "kim@example.com"), strict=False)
         ]
         demotions = [

@@ -7,6 +7,7 @@ import asyncio
 import email
 import email.policy
 import re
+from email.utils import getaddresses
 import socket
 import threading
 import time
@@ -97,7 +98,10 @@ class SmtpSink:
 
     def to(self, address: str) -> list:
         with self.lock:
-            return [m for m in self.messages if address.lower() in str(m["To"]).lower()]
+            # The address itself, not a part of it ("n@example.com" is not "ben@example.com").
+            wanted = address.lower()
+            return [m for m in self.messages
+                    if wanted in (a.lower() for _name, a in getaddresses([str(m["To"])]))]
 
     def wait_for(self, address: str, count: int = 1, timeout: float = 5.0):
         """The newest message to `address`, waiting until `count` have arrived."""
@@ -177,7 +181,8 @@ def first_link(message, contains: str = "http") -> str:
     for url in re.findall(r"https?://\S+", text_of(message)):
         if contains in url:
             return url
-    raise AssertionError(f"no link containing {contains!r} in the email")
+    raise AssertionError(f"no link containing {contains!r} in the email "
+                         f"{message['Subject']!r}: {text_of(message)[:400]!r}")
 
 
 def code_of(message) -> str:
