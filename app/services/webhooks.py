@@ -83,10 +83,14 @@ def decrypt_secret(config: Mapping, stored: str) -> str:
 
 def sign(secret: str, webhook_id: str, timestamp: int, body: str) -> str:
     """`webhook-signature` as Standard Webhooks defines it (rule 26): v1,<base64 HMAC-SHA256>
-    of "{id}.{timestamp}.{body}", keyed with the base64-decoded part of `whsec_…`."""
-    key = base64.b64decode(secret.removeprefix(SECRET_PREFIX))
-    mac = hmac.new(key, f"{webhook_id}.{timestamp}.{body}".encode(), hashlib.sha256).digest()
-    return "v1," + base64.b64encode(mac).decode()
+    of "{id}.{timestamp}.{body}", keyed with the base64-decoded part of `whsec_…`; then, space
+    separated as the standard allows, the same keyed with the secret's own UTF-8 bytes, Polar's
+    original scheme, which is all that older SDKs (@polar-sh/sdk 0.48) check. Receivers accept
+    a delivery when any signature matches."""
+    content = f"{webhook_id}.{timestamp}.{body}".encode()
+    keys = (base64.b64decode(secret.removeprefix(SECRET_PREFIX)), secret.encode())
+    return " ".join("v1," + base64.b64encode(hmac.new(key, content, hashlib.sha256).digest()).decode()
+                    for key in keys)
 
 
 # --- the URL guard (rule 24) --------------------------------------------------------------------

@@ -82,21 +82,32 @@ def test_ts_sdk_0_48_example(ts_sdk_0_48, live_server, team, token):
     assert db.session.scalar(select(Member).where(Member.email == "ops@example.com"))
 
 
-RECEIVER = re.compile(r"<!-- receiver: polar-sdk==1\.0\.2 -->\n```python\n(?P<code>.*?)```", re.S)
+RECEIVER = re.compile(r"<!-- receiver: (?P<sdk>\S+) -->\n```(?:python|ts)\n(?P<code>.*?)```", re.S)
 
 
-def test_webhook_receiver_example(polar_sdk_1, app, org, team, tmp_path):
-    """The Webhooks section's receiver, run as written in the SDK's virtualenv, verifies and
-    reads what the portal sends, and handles a redelivered event once."""
-    [code] = [m["code"] for m in RECEIVER.finditer(DOC.read_text())]
-    script = tmp_path / "receiver.py"
-    script.write_text(code)
+def receiver_example(sdk: str) -> str:
+    [code] = [m["code"] for m in RECEIVER.finditer(DOC.read_text()) if m["sdk"] == sdk]
+    return code
+
+
+@pytest.mark.parametrize("sdk", ["polar-sdk==1.0.2", "@polar-sh/sdk@1.0.1"])
+def test_webhook_receiver_example(request, sdk, app, org, team, tmp_path):
+    """The Webhooks section's receivers (Python and Node), run as written with the SDK, verify and
+    read what the portal sends, and handle a redelivered event once."""
     port = free_port()
     _endpoint, secret = make_endpoint(org, f"http://127.0.0.1:{port}/hooks")
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "VIRTUAL_ENV"))}
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "VIRTUAL_ENV", "NODE_"))}
     env.update(PORT=str(port), POLAR_WEBHOOK_SECRET=secret)
-    process = subprocess.Popen([str(polar_sdk_1.python), str(script)], env=env,
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    if sdk.startswith("polar-sdk"):
+        script = tmp_path / "receiver.py"
+        command, cwd = [str(request.getfixturevalue("polar_sdk_1").python), str(script)], None
+    else:
+        runner = request.getfixturevalue("ts_sdk_1")
+        script = runner.tmp_dir / "receiver.mjs"
+        command, cwd = [runner.node, str(script)], runner.tmp_dir
+    script.write_text(receiver_example(sdk))
+    process = subprocess.Popen(command, env=env, cwd=cwd, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True)
     try:
         while True:  # until it listens
             try:

@@ -173,10 +173,9 @@ def test_endpoints_are_managed_with_the_sdk(polar_sdk_1, app, live_server, org, 
     assert db.session.scalar(select(func.count(WebhookEvent.id))) == 0  # gone with it
 
 
-def test_every_change_arrives_as_the_sdks_typed_payload(app, org, receiver):
-    """Rule 25: each type, from the change that causes it, with the right member or seat."""
-    endpoint, secret = make_endpoint(org, receiver.url)
-    receiver.secret(secret)
+def every_change(org):
+    """One change of each kind rule 25 announces, through the services as the portal, the API
+    and the CLI make them; returns the (type, id) of every event it must cause, in order."""
     operator = Actor.operator()
     team = organizations.create_team(db.session, org, name="Initech", owner_email="bill@initech.example",
                                      external_id="initech")
@@ -210,6 +209,14 @@ def test_every_change_arrives_as_the_sdks_typed_payload(app, org, receiver):
         ("customer_seat.claimed", claimed.id), ("customer_seat.revoked", given.id),
         ("customer_seat.revoked", peter_seat.id), ("member.deleted", peter.id),
     ]
+    return expected, team, owner, peter, invited, claimed, peter_seat
+
+
+def test_every_change_arrives_as_the_sdks_typed_payload(app, org, receiver):
+    """Rule 25: each type, from the change that causes it, with the right member or seat."""
+    endpoint, secret = make_endpoint(org, receiver.url)
+    receiver.secret(secret)
+    expected, team, owner, peter, invited, claimed, peter_seat = every_change(org)
     assert deliver_due(db.session, config(app)) == len(expected)
     records = receiver.records()
     assert all(r["valid"] for r in records), [r.get("error") for r in records]
