@@ -87,3 +87,54 @@ def test_a_worker_killed_mid_batch_loses_nothing_after_a_restart(pg_app, pg_data
     # At least once: only the message whose sending was cut off may have arrived twice.
     assert sum(got.values()) - COUNT <= 1
     assert count_by_status(EmailStatus.SENDING) == 0 and count_by_status(EmailStatus.QUEUED) == 0
+
+
+def test_two_workers_share_email_and_webhooks_each_delivered_once(pg_app, pg_database, org, mailbox):
+    """The one worker delivers both queues: two of them over 200 webhook events and 50 emails
+    send each exactly once (SDK verification of the same deliveries: tests/api)."""
+    import threading
+    import time
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from app.services import members
+    from app.services.activity import Actor
+    from tests.factories import make_endpoint, make_team
+
+    ids: list[str] = []
+    lock = threading.Lock()
+
+    class Recorder(BaseHTTPRequestHandler):
+        def do_POST(self):
+            self.rfile.read(int(self.headers["Content-Length"]))
+            with lock:
+                ids.append(self.headers["webhook-id"])
+            time.sleep(0.005)  # both workers are at work at once
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Recorder)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    team = make_team(org, name="Globex", owner="olivia@example.com")
+    make_endpoint(org, f"http://127.0.0.1:{server.server_port}/hooks", ["member.created"])
+    for n in range(200):
+        members.add_member(db.session, Actor.operator(), team, email=f"m{n:03}@example.com")
+    db.session.commit()
+    addresses = queue_many(org)
+    workers = [Worker(pg_database, mailbox.url, WEBHOOK_BATCH=20).started() for _ in range(2)]
+    try:
+        mailbox.wait_count(COUNT, timeout=90)
+        deadline = time.monotonic() + 90
+        while len(ids) < 200 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        codes = [w.stop() for w in workers]
+    finally:
+        for w in workers:
+            w.kill()
+        server.shutdown()
+    assert codes == [0, 0]
+    assert len(ids) == 200 and len(set(ids)) == 200  # every event once, none lost
+    got = received(mailbox)
+    assert set(got) == addresses and max(got.values()) == 1
