@@ -41,16 +41,20 @@ INVITEE = "tom@globex.example"
 
 
 def _fresh_claim_link(session, team: Customer, email: str, base_url: str) -> str | None:
-    """A new link for the invitee's pending seat (the one printed last time stops working);
-    None once the seat has been claimed or revoked in the demo."""
+    """A working link for the invitee's pending seat: the emailed one on the first run, a new
+    one on later runs (the one printed before stops working); None once the seat has been
+    claimed or revoked in the demo."""
     seat = session.scalar(
         select(Seat).join(Subscription).where(Subscription.customer_id == team.id,
                                               Seat.email == email,
                                               Seat.status == SeatStatus.PENDING))
     if seat is None:
         return None
-    token = invitations.issue_token(seat, current_app.config.get("INVITATION_DAYS", 7))
-    session.flush()
+    # On the first run the invitation was just emailed (and printed): keep its link working.
+    token = getattr(seat, "invitation_token", None)
+    if token is None:
+        token = invitations.issue_token(seat, current_app.config.get("INVITATION_DAYS", 7))
+        session.flush()
     return invitations.claim_url(base_url, seat, token)
 
 
