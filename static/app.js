@@ -12,6 +12,8 @@
     info: '<circle cx="12" cy="12" r="9"/><path d="M12 11v6M12 7.5v.5"/>'
   };
   var lastTrigger = null;   // the control that started the latest request
+  var triggerTop = null;    // where that control was on the page when it was used
+  var announcedToasts = 0;  // toasts the host page was already asked to show
   var pendingFocus = null;  // {id, next}: where focus goes if the row `id` is swapped away
 
   function embedded() { return document.body.classList.contains("embedded"); }
@@ -108,7 +110,7 @@
     if (toast.dataset.armed) return;
     toast.dataset.armed = "1";
     var close = toast.querySelector(".toast-close");
-    if (close) close.addEventListener("click", function () { toast.remove(); });
+    if (close) close.addEventListener("click", function () { toast.remove(); announcedToasts = Math.max(0, announcedToasts - 1); });
     if (toast.dataset.kind !== "error") {
       var left = SUCCESS_MS, started = Date.now(), timer = null;
       var run = function () { started = Date.now(); timer = setTimeout(function () { toast.remove(); }, left); };
@@ -126,12 +128,17 @@
     region.classList.remove("toasts-flip");
     if (embedded()) {
       // The frame is as tall as its page, so "fixed" would be far below what the host shows:
-      // put the toasts next to the control that caused them, and ask the host to show them.
-      var anchor = (lastTrigger && lastTrigger.isConnected ? lastTrigger : document.activeElement) || document.body;
-      var top = Math.max(8, anchor.getBoundingClientRect().top + window.scrollY - region.offsetHeight - 12);
+      // put the toasts just above the control that caused them (where it was when clicked; the
+      // swap may have replaced it), and ask the host, once per new toast, to show them.
+      var anchorTop = triggerTop !== null ? triggerTop
+        : (document.activeElement || document.body).getBoundingClientRect().top + window.scrollY;
+      var top = Math.max(8, Math.round(anchorTop - region.offsetHeight - 12));
       region.style.top = top + "px";
-      document.body.dispatchEvent(new CustomEvent("portal-event", { detail: { events: [
-        { type: "scroll-into-view", top: top, height: region.offsetHeight }] } }));
+      if (region.children.length > announcedToasts) {
+        document.body.dispatchEvent(new CustomEvent("portal-event", { detail: { events: [
+          { type: "scroll-into-view", top: top, height: region.offsetHeight }] } }));
+      }
+      announcedToasts = region.children.length;
       return;
     }
     // Never cover the control that caused them: move to the other edge if they would.
@@ -182,7 +189,13 @@
   // ---- htmx wiring -----------------------------------------------------------------------
   document.addEventListener("htmx:beforeRequest", function (event) {
     var elt = event.detail.elt;
-    if (elt && !elt.closest("dialog")) lastTrigger = elt.matches("form") ? (event.detail.requestConfig && event.detail.requestConfig.triggeringEvent && event.detail.requestConfig.triggeringEvent.submitter) || elt.querySelector("[type=submit]") || elt : elt;
+    var cause = event.detail.requestConfig && event.detail.requestConfig.triggeringEvent;
+    // Only what a person did moves the anchor; a refresh htmx starts itself does not.
+    if (elt && !elt.closest("dialog") && cause && cause.isTrusted) {
+      var submitter = cause.submitter;
+      lastTrigger = elt.matches("form") ? submitter || elt.querySelector("[type=submit]") || elt : elt;
+      triggerTop = lastTrigger.getBoundingClientRect().top + window.scrollY;
+    }
   });
   document.addEventListener("htmx:beforeSwap", function (event) {
     var target = event.detail.target;

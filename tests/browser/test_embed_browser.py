@@ -194,3 +194,23 @@ def test_with_several_allowed_origins_the_frame_knows_which_one_frames_it(
     page.wait_for_function("window.portalMessages.some(m => m.data.type === 'member.added')")
     added = next(m for m in page.evaluate("window.portalMessages") if m["data"]["type"] == "member.added")
     assert added["data"]["member_id"] == str(member(team, "newbie@example.com").id)
+
+
+def test_a_toast_inside_the_frame_shows_where_the_person_is_working(live_server, host, page, org, team):
+    """The frame is as tall as its page, so a toast fixed to its bottom would be far out of view:
+    it is drawn next to the control that caused it, and the host is asked to show it."""
+    frame = open_framed(page, host, mint_portal_url(live_server, org, team))
+    portal = next(f for f in page.frames if f.url.startswith(live_server.url))
+    frame.get_by_label("Email", exact=True).fill("newbie@example.com")
+    frame.get_by_role("button", name="Add member").click()
+    toast = frame.locator("#toasts .toast", has_text="Added newbie@example.com.")
+    toast.wait_for()
+    page.wait_for_function("window.portalMessages.some(m => m.data.type === 'scroll-into-view')")
+    asked = next(m for m in page.evaluate("window.portalMessages") if m["data"]["type"] == "scroll-into-view")
+    button_top = portal.evaluate(
+        "document.querySelector('#add-member button[type=submit]').getBoundingClientRect().top + scrollY")
+    toast_top = portal.evaluate("document.getElementById('toasts').getBoundingClientRect().top + scrollY")
+    frame_height = page.evaluate("document.getElementById('portal').getBoundingClientRect().height")
+    assert abs(toast_top - asked["data"]["top"]) < 2
+    assert 0 <= button_top - toast_top < 300, (toast_top, button_top)  # just above the button
+    assert frame_height - toast_top > 100, "not at the very bottom of the tall frame"
