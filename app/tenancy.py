@@ -37,10 +37,19 @@ def org_scoped(bp: Blueprint) -> Blueprint:
 
     @bp.url_defaults
     def add_organization(endpoint, values):
+        if "org_slug" in values:
+            return
         org = g.get("organization")
-        if org is not None and "org_slug" not in values and current_app.url_map.is_endpoint_expecting(
-            endpoint, "org_slug"
-        ):
+        if org is None:
+            return
+        # Whether an endpoint takes <org_slug> never changes once the app serves (Flask refuses
+        # new routes after the first request), and a page builds ~160 URLs: ask the map once.
+        app = current_app._get_current_object()
+        expecting = app.extensions.setdefault("org_slug_endpoints", {})
+        takes_slug = expecting.get(endpoint)
+        if takes_slug is None:
+            takes_slug = expecting[endpoint] = app.url_map.is_endpoint_expecting(endpoint, "org_slug")
+        if takes_slug:
             values["org_slug"] = org.slug
 
     return bp

@@ -40,22 +40,23 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def prepare(database_url: str, size: int) -> dict:
+def prepare(database_url: str, size: int, slug: str | None = None) -> dict:
     """Schema, an organization with a token, a team of `size` members and an owner's cookie."""
     app = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "SECRET_KEY": SECRET})
     with app.app_context():
         upgrade()
-        org = organizations.create_organization(db.session, f"bench{int(time.time())}", "Bench")
+        org = organizations.create_organization(db.session, slug or f"bench{int(time.time())}", "Bench")
         team = organizations.create_team(db.session, org, name="Big team",
                                          owner_email="owner@bench.example")
-        members.fill_synthetic(db.session, Actor.operator(), team, size - 1)
+        if size > 1:
+            members.fill_synthetic(db.session, Actor.operator(), team, size - 1)
         _row, api_token = organizations.create_token(db.session, org)
         owner = db.session.query(Member).filter_by(customer_id=team.id, role="owner").one()
         _row, session_token = sessions.start_session(db.session, owner)
         db.session.commit()
         cookie = app.session_interface.get_signing_serializer(app).dumps(
             {"_user_id": session_token, "_fresh": True})
-        return {"slug": org.slug, "customer": str(team.id), "token": api_token,
+        return {"slug": org.slug, "customer": str(team.id), "token": api_token, "owner": str(owner.id),
                 "cookie": f"{app.config['SESSION_COOKIE_NAME']}={cookie}"}
 
 

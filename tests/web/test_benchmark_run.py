@@ -1,0 +1,44 @@
+"""`benchmarks/run.py --quick` still runs end to end and prints a number for every scenario.
+
+Not a timing test: it asserts only that each row of the table is there with numbers, so CI
+notices when the benchmark breaks (a route renamed, a sign-in changed, wrk's output misread).
+Deselect with `-m "not benchmark"`."""
+import os
+import re
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from tests.conftest import unavailable
+
+pytestmark = pytest.mark.benchmark
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+ROWS = [
+    "hello-world (Flask)", "team page, 25 members", "htmx table fragment", "API members ?limit=25",
+    "API member {mid}", "10k team page, page 3", "10k htmx fragment, page 3", "10k API members, page 3",
+    "10k API member {mid}", "10k search 'member-4242'", "seats page", "member add (htmx POST)",
+]
+NUMBER = r"\s+([\d.]+)"
+
+
+def test_quick_benchmark_prints_every_scenario_with_numbers():
+    if not (shutil.which("wrk") or os.path.exists("/usr/bin/wrk")):
+        unavailable("wrk is not installed")
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}  # SQLite, its own directory
+    result = subprocess.run(
+        [sys.executable, "benchmarks/run.py", "--quick", "--small", "5", "--large", "60"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=180,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    out = result.stdout
+    for row in ROWS:
+        match = re.search(re.escape(row) + NUMBER * 4 + r"\s+(\d+)\b", out)
+        assert match, f"no numbers for {row!r} in:\n{out}"
+        rps, p50, p99, ratio, non_2xx = match.groups()
+        assert float(rps) > 0 and float(p50) > 0 and float(p99) >= float(p50), (row, match.group(0))
+        assert float(ratio) > 0 and non_2xx == "0", (row, match.group(0))
+    assert re.search(r"Cloudflare group members\s+n/a \(groups API not built yet\)", out), out
+    assert re.search(r"peak RSS per portal worker \(VmHWM\): [\d.]+ MB, [\d.]+ MB", out), out
