@@ -7,32 +7,9 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from ..models import ActivityEvent, Customer
+from .access import Actor, ensure_can_manage  # noqa: F401 - Actor re-exported
 from .paging import Page, within
-
-from ..models import ActivityEvent, Customer, Member, OrganizationToken
-
-
-@dataclass(frozen=True)
-class Actor:
-    """Who is acting: a member (portal) or an organization token (API), or the operator (CLI)."""
-
-    member: Member | None = None
-    token: OrganizationToken | None = None
-    label_override: str | None = None
-
-    @property
-    def label(self) -> str:
-        if self.label_override:
-            return self.label_override
-        if self.member is not None:
-            return self.member.display_name
-        if self.token is not None:
-            return f"API token {self.token.name or str(self.token.id)[:8]}"
-        return "Operator"
-
-    @classmethod
-    def operator(cls) -> Actor:
-        return cls(label_override="Operator (CLI)")
 
 
 def record(
@@ -99,8 +76,6 @@ def list_events(session: Session, actor: Actor, customer: Customer, *, page: int
     `person` keeps the events of one actor (as labelled in the log), `kind` one of KINDS; an
     unknown kind is ignored. Two queries whatever the length of the log; a page past the end
     shows the last one."""
-    from .members import ensure_can_manage  # members records events: import here, not at the top
-
     ensure_can_manage(actor, customer)
     limit = max(1, min(limit, 100))
     where = [ActivityEvent.customer_id == customer.id]
@@ -120,8 +95,6 @@ def list_events(session: Session, actor: Actor, customer: Customer, *, page: int
 
 def actors(session: Session, actor: Actor, customer: Customer) -> list[str]:
     """Everyone who appears as the doer in the team's log, by name (the person filter's choices)."""
-    from .members import ensure_can_manage
-
     ensure_can_manage(actor, customer)
     return list(session.scalars(
         select(ActivityEvent.actor_label).where(ActivityEvent.customer_id == customer.id)

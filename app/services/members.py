@@ -12,53 +12,20 @@ from .. import text
 from ..errors import NotFound, NotPermitted, RuleViolation
 from ..models import Customer, CustomerType, Member, Role, Seat, SeatStatus, Subscription, utcnow
 from . import activity, seats, sessions, webhooks
-from .ids import parse_id
+from .access import (  # noqa: F401 - re-exported: callers and tests know them here
+    TEAM_PLAN_REQUIRED,
+    Actor,
+    begin_mutation,
+    ensure_can_manage,
+    find_live_member,
+    get_member,
+    lock_customer,
+)
 from .paging import Page, within
-from .activity import Actor
 from .signin import normalize_email
 
 NAME_MAX = 256
 UNSET = object()
-
-TEAM_PLAN_REQUIRED = (
-    "Team management is only available for team customers. "
-    "Purchase a seat-based plan to enable team features."
-)
-
-
-def lock_customer(session: Session, customer: Customer) -> None:
-    """Serialize team mutations (rule 8): SELECT … FOR UPDATE on PostgreSQL."""
-    session.execute(select(Customer.id).where(Customer.id == customer.id).with_for_update())
-
-
-def ensure_can_manage(actor: Actor, customer: Customer) -> None:
-    """Rule 1: only owners and billing managers of a team customer manage it.
-
-    A vendor token reaches only its own organization's customers (checked when they are looked up)."""
-    if actor.member is not None:
-        if actor.member.customer_id != customer.id:
-            raise NotFound("Member not found.")
-        if not actor.member.is_manager:
-            raise NotPermitted("Only the team's owner and billing managers can manage the team.")
-    elif actor.token is not None and actor.token.organization_id != customer.organization_id:
-        raise NotFound("Customer not found.")
-    if customer.type is not CustomerType.TEAM:
-        raise NotPermitted(TEAM_PLAN_REQUIRED)
-
-
-def _begin_mutation(session: Session, actor: Actor, customer: Customer) -> None:
-    """Check rule 1, take the customer lock (rule 8), then check rule 1 again on fresh data.
-
-    The acting member was loaded before the lock; a concurrent request may have demoted or
-    removed them meanwhile, so their row is re-read once the lock is held."""
-    ensure_can_manage(actor, customer)
-    lock_customer(session, customer)
-    if actor.member is not None:
-        session.refresh(actor.member)
-        if actor.member.deleted_at is not None:
-            raise NotPermitted("You are no longer a member of this team.")
-        ensure_can_manage(actor, customer)
-
 
 def parse_role(value) -> Role:
     try:
@@ -93,29 +60,6 @@ def _clean_name(name: str | None) -> str | None:
 
 def _snapshot(member: Member) -> dict:
     return {"email": member.email, "name": member.name, "role": member.role.value}
-
-
-def find_live_member(session: Session, customer: Customer, email: str) -> Member | None:
-    return session.scalar(
-        select(Member).where(
-            Member.customer_id == customer.id,
-            Member.deleted_at.is_(None),
-            func.lower(Member.email) == email.lower(),
-        )
-    )
-
-
-def get_member(session: Session, customer: Customer, member_id) -> Member:
-    """A live member of this customer; any other id (another team's too) is simply not found."""
-    mid = parse_id(member_id, "Member not found.")
-    member = session.scalar(
-        select(Member)
-        .where(Member.id == mid, Member.customer_id == customer.id, Member.deleted_at.is_(None))
-        .execution_options(populate_existing=True)
-    )
-    if member is None:
-        raise NotFound("Member not found.")
-    return member
 
 
 def get_member_by_external_id(session: Session, customer: Customer, external_id: str) -> Member:
@@ -208,7 +152,7 @@ def add_member(
     normalized = normalize_email(email)
     name = _clean_name(name)
     external_id = (external_id or "").strip() or None
-    _begin_mutation(session, actor, customer)
+    begin_mutation(session, actor, customer)
     existing = find_live_member(session, customer, normalized)
     if existing is not None:
         return existing, False
@@ -247,7 +191,7 @@ def update_member(
     the owner cannot be demoted (5); emails stay unique in the team; the customer is locked (8).
     Every rule is checked before anything changes. Announces member.updated, for both members
     in a transfer (25)."""
-    _begin_mutation(session, actor, customer)
+    begin_mutation(session, actor, customer)
     member = get_member(session, customer, member_id)
     before = _snapshot(member)
     new_role = parse_role(role) if role is not UNSET and role is not None else None
@@ -325,7 +269,7 @@ def remove_member(session: Session, actor: Actor, customer: Customer, member_id)
 
     Rules: managers only (1); not yourself (4); not the owner (5); the customer is locked (8).
     Announces customer_seat.revoked for each seat, then member.deleted (25)."""
-    _begin_mutation(session, actor, customer)
+    begin_mutation(session, actor, customer)
     member = get_member(session, customer, member_id)
     if actor.member is not None and actor.member.id == member.id:
         raise RuleViolation("You cannot remove yourself from the team.", field="id")
