@@ -174,8 +174,15 @@ class Member(TimestampMixin, db.Model):
     external_id: Mapped[str | None] = mapped_column(String(256))
     role: Mapped[Role] = mapped_column(_enum(Role), default=Role.MEMBER)
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Member status (rule 22): set at the first proven sign-in, claim or hand-off; never reset.
+    accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     customer: Mapped[Customer] = relationship(lazy="joined", innerjoin=True)
+
+    @property
+    def status(self) -> str:
+        """`pending` until the person first proves their email here, then `accepted`."""
+        return "accepted" if self.accepted_at is not None else "pending"
 
     @property
     def is_manager(self) -> bool:

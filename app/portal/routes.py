@@ -65,9 +65,11 @@ def _team_context(filters: dict, **extra) -> dict:
         db.session, _actor(), g.member.customer, query=filters["q"],
         role=filters["role"] or None, page=filters["page"], limit=filters["size"],
     )
+    seat_status, last_sign_in = members.row_facts(db.session, [m.id for m in page.items])
     context = {
         "page": page,
-        "seat_status": seats.member_seat_status(db.session, [m.id for m in page.items]),
+        "seat_status": seat_status,
+        "last_sign_in": last_sign_in,
         "filters": filters,
         "page_sizes": PAGE_SIZES,
         "roles": list(Role),
@@ -87,6 +89,7 @@ def _row_context(member, **extra) -> dict:
     context = {
         "m": member,
         "seat_status": seats.member_seat_status(db.session, [member.id]),
+        "last_sign_in": sessions.last_sign_ins(db.session, [member.id]),
         "viewer": g.member,
         "allowed": members.allowed_actions,
         "editing_id": None,
@@ -200,7 +203,7 @@ def _edit_response(member, form: EditMemberForm, status: int):
     page = Page(items=[member], total=1, page=1, limit=1)
     context = _team_context(_filters({}))
     context.update(page=page, seat_status=seats.member_seat_status(db.session, [member.id]),
-                   editing_id=member.id, edit_form=form, single=True)
+                   last_sign_in=sessions.last_sign_ins(db.session, [member.id]), editing_id=member.id, edit_form=form, single=True)
     return render(TEAM, status=status, **context)
 
 

@@ -20,7 +20,7 @@ from .. import ratelimits
 from ..errors import InvalidInvitation, RateLimited, RuleViolation
 from ..models import Customer, Member, Role, Seat, SeatStatus, utcnow
 from ..security import hash_token
-from . import access, activity, mail, webhooks
+from . import access, activity, mail, sessions, webhooks
 from .access import Actor
 
 INVITATION_DAYS = 7
@@ -198,6 +198,7 @@ def claim_seat(session: Session, token: str, *, organization=None) -> tuple[Seat
     seat.member_id, seat.member = member.id, member
     seat.status, seat.claimed_at = SeatStatus.CLAIMED, utcnow()
     seat.invitation_token_hash = seat.invitation_expires_at = None
+    sessions.mark_accepted(member, seat.claimed_at)  # rule 22
     session.flush()
     activity.record(session, Actor(member=member), customer, "seat.claimed", subject_type="seat",
                     subject_id=seat.id, subject_label=seat.email,

@@ -5,12 +5,23 @@ import secrets
 import uuid
 from datetime import timedelta
 
-from sqlalchemy import func, insert, or_, select
+from sqlalchemy import String, cast, func, insert, literal, null, or_, select, type_coerce, union_all
 from sqlalchemy.orm import Session
 
 from .. import text
 from ..errors import NotFound, NotPermitted, RuleViolation
-from ..models import Customer, CustomerType, Member, Role, Seat, SeatStatus, Subscription, utcnow
+from ..models import (
+    Customer,
+    CustomerType,
+    Member,
+    PortalSession,
+    Role,
+    Seat,
+    SeatStatus,
+    Subscription,
+    UTCDateTime,
+    utcnow,
+)
 from . import activity, seats, sessions, webhooks
 from .access import (  # noqa: F401 - re-exported: callers and tests know them here
     TEAM_PLAN_REQUIRED,
@@ -124,6 +135,29 @@ def team_summary(session: Session, actor: Actor, customer: Customer) -> dict:
         .scalar_subquery(),
     )).one()
     return {"members": row[0], "billing_managers": row[1], "pending_invitations": row[2]}
+
+
+def row_facts(session: Session, member_ids: list) -> tuple[dict, dict]:
+    """What the team page shows beside each member, in ONE query for a whole page:
+    ({member_id: 'claimed' | 'pending'} for their live seats, {member_id: last sign-in}), the
+    last sign-in being the newest session they opened themselves (not one the vendor minted)."""
+    if not member_ids:
+        return {}, {}
+    seat_rows = select(Seat.member_id.label("member_id"), type_coerce(Seat.status, String).label("state"),
+                       cast(null(), UTCDateTime).label("at")).where(
+        Seat.member_id.in_(member_ids), Seat.status.in_(seats.LIVE))
+    signin_rows = select(PortalSession.member_id, literal("signin", String),
+                         func.max(PortalSession.created_at)).where(
+        PortalSession.member_id.in_(member_ids), PortalSession.kind != "api"
+    ).group_by(PortalSession.member_id)
+    seat_status: dict = {}
+    last_sign_in: dict = {}
+    for member_id, state, at in session.execute(union_all(seat_rows, signin_rows)).all():
+        if state == "signin":
+            last_sign_in[member_id] = at
+        elif seat_status.get(member_id) != SeatStatus.CLAIMED.value:
+            seat_status[member_id] = state
+    return seat_status, last_sign_in
 
 
 def add_member(
