@@ -22,7 +22,7 @@ from ..models import (
     UTCDateTime,
     utcnow,
 )
-from . import activity, seats, sessions, webhooks
+from . import activity, groups, seats, sessions, webhooks
 from .access import (  # noqa: F401 - re-exported: callers and tests know them here
     TEAM_PLAN_REQUIRED,
     Actor,
@@ -320,6 +320,7 @@ def _take_off_team(session: Session, actor: Actor, customer: Customer, member: M
     member.deleted_at = utcnow()
     revoked = seats.revoke_member_seats(session, member)
     ended = sessions.end_member_sessions(session, member)
+    groups.leave_all_groups(session, actor, member)  # rule 21
     session.flush()
     activity.record(session, actor, customer, action, subject_type="member",
                     subject_id=member.id, subject_label=member.email, before=_snapshot(member),

@@ -21,7 +21,7 @@ from tests.conftest import _create_database, _drop_database, make_app, postgres_
 TABLES = {
     "organizations", "customers", "members", "subscriptions", "seats", "signin_tokens",
     "portal_sessions", "organization_tokens", "activity_events", "outbox_emails",
-    "webhook_endpoints", "webhook_events", "webhook_deliveries",
+    "webhook_endpoints", "webhook_events", "webhook_deliveries", "user_groups", "user_group_members",
 }
 
 
