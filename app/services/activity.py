@@ -55,6 +55,13 @@ ACTION_LABELS = {
     "seat.invitation_resent": "resent the invitation to",
     "seat.revoked": "revoked the seat of",
     "seat.claimed": "claimed the seat for",
+    "group.created": "created the group",
+    "group.renamed": "renamed the group",
+    "group.policies_changed": "changed the policies of",
+    "group.deleted": "deleted the group",
+    "group.members_added": "added members to",
+    "group.members_removed": "removed members from",
+    "group.members_replaced": "set the members of",
 }
 
 
@@ -66,6 +73,9 @@ KINDS = {
     "seats": ("Seats and invitations", ("seat.assigned", "seat.invitation_resent", "seat.revoked",
                                         "seat.claimed", "subscription.seats_set")),
     "team": ("Team details", ("team.created", "customer.updated")),
+    "groups": ("User groups", ("group.created", "group.renamed", "group.policies_changed",
+                               "group.deleted", "group.members_added", "group.members_removed",
+                               "group.members_replaced")),
 }
 
 
@@ -202,7 +212,39 @@ def describe(event: ActivityEvent) -> Described:
     if action == "team.filled":
         return Described(f"{who} added {_plural(int(after.get('members_added') or 0), 'synthetic member')}",
                          (), "users")
+    if action.startswith("group."):
+        return _describe_group(event, who, subject, before, after)
     return Described(f"{who} {action_label(action)} {subject}", _changes(before, after), "info")
+
+
+def _names(emails) -> str:
+    return ", ".join(emails or []) or "nobody"
+
+
+def _describe_group(event: ActivityEvent, who: str, subject: str, before: dict, after: dict) -> Described:
+    """The user-group events (rule 23) as sentences naming who was added or removed."""
+    action = event.action
+    if action == "group.created":
+        return Described(f"{who} created the group {subject}", (), "users", "success")
+    if action == "group.renamed":
+        return Described(f"{who} renamed the group {before.get('name')} to {after.get('name')}", (), "edit")
+    if action == "group.policies_changed":
+        return Described(f"{who} changed the policies of {subject}",  # "N now"
+                         (f"Policies: {int(after.get('policies') or 0)} now",),
+                         "edit")
+    if action == "group.deleted":
+        lost = after.get("members_removed") or []
+        detail = (f"{_plural(len(lost), 'member')} lost the group: {_names(lost)}",) if lost else ()
+        return Described(f"{who} deleted the group {before.get('name') or subject}", detail, "ban", "danger")
+    if action == "group.members_added":
+        return Described(f"{who} added {_names(after.get('members'))} to {subject}", (), "user-plus", "success")
+    if action == "group.members_removed":
+        detail = ("They left the team",) if after.get("reason") else ()
+        return Described(f"{who} removed {_names(after.get('members'))} from {subject}", detail,
+                         "user-minus", "danger")
+    details = tuple(f"{label}: {_names(after.get(key))}" for key, label in
+                    (("added", "Added"), ("removed", "Removed")) if after.get(key))
+    return Described(f"{who} set the members of {subject}", details, "users")
 
 
 def _changes(before: dict, after: dict) -> tuple[str, ...]:

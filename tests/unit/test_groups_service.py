@@ -345,3 +345,18 @@ class TestGroupsOf:
         groups.create_group(session, owner, team, name="Finance")
         groups.add_members(session, owner, team, group.id, ids(team, "maya@example.com"))
         assert [g.name for g in groups.groups_of(session, member(team, "maya@example.com"))] == ["Engineering"]
+
+
+class TestGroupEventsReadAsSentences:
+    def test_each_group_event_names_who_was_added_or_removed(self, session, team, owner, group):
+        from app.services import activity
+
+        groups.add_members(session, owner, team, group.id, ids(team, "maya@example.com", "sam@example.com"))
+        groups.replace_members(session, owner, team, group.id, ids(team, "sam@example.com", "ida@example.com"))
+        groups.rename_group(session, owner, team, group.id, "Platform")
+        groups.delete_group(session, owner, team, group.id)
+        said = {e.action: activity.describe(e) for e in session.scalars(select(ActivityEvent))}
+        assert "added maya@example.com, sam@example.com to Engineering" in said["group.members_added"].sentence
+        assert said["group.members_replaced"].details == ("Added: ida@example.com", "Removed: maya@example.com")
+        assert said["group.renamed"].sentence.endswith("renamed the group Engineering to Platform")
+        assert said["group.deleted"].details == ("2 members lost the group: ida@example.com, sam@example.com",)
