@@ -233,7 +233,7 @@ def team_fill(customer_id: str, count: int):
     """Add COUNT synthetic members to a team in bulk (load tests, demos). Prints the count."""
     from .models import Customer
     from .services import members
-    from .services.activity import Actor
+    from .services.access import Actor
 
     def work():
         customer = db.session.get(Customer, _uuid(customer_id))

@@ -23,7 +23,7 @@ from .models import (
     utcnow,
 )
 from .services import invitations, mail, organizations, seats, signin
-from .services.activity import Actor
+from .services.access import Actor
 
 DEMO_SLUG = "acme"
 TEAM = [

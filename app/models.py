@@ -17,6 +17,7 @@ from sqlalchemy import (
     String,
     Text,
     TypeDecorator,
+    UniqueConstraint,
     Uuid,
     func,
     text,
@@ -174,8 +175,15 @@ class Member(TimestampMixin, db.Model):
     external_id: Mapped[str | None] = mapped_column(String(256))
     role: Mapped[Role] = mapped_column(_enum(Role), default=Role.MEMBER)
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Member status (rule 22): set at the first proven sign-in, claim or hand-off; never reset.
+    accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     customer: Mapped[Customer] = relationship(lazy="joined", innerjoin=True)
+
+    @property
+    def status(self) -> str:
+        """`pending` until the person first proves their email here, then `accepted`."""
+        return "accepted" if self.accepted_at is not None else "pending"
 
     @property
     def is_manager(self) -> bool:
@@ -289,6 +297,43 @@ class OrganizationToken(TimestampMixin, db.Model):
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     organization: Mapped[Organization] = relationship(lazy="joined", innerjoin=True)
+
+
+class UserGroup(TimestampMixin, db.Model):
+    """A named set of members of one team customer (DESIGN.md rules 17-23)."""
+
+    __tablename__ = "user_groups"
+    __table_args__ = (
+        # Rule 18: unique in the team, any case.
+        Index("uq_user_groups_name", "customer_id", func.lower(text("name")), unique=True),
+    )
+
+    customer_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("customers.id", ondelete="CASCADE"), index=True
+    )
+    name: Mapped[str] = mapped_column(String(256))
+    # Cloudflare's shape: [{"id", "access", "permission_groups", "resource_groups"}], validated.
+    policies: Mapped[list] = mapped_column(JSON, default=list)
+
+    customer: Mapped[Customer] = relationship(lazy="joined", innerjoin=True)
+
+
+class UserGroupMember(db.Model):
+    """A member in a group: who added them, when. Deleting the group deletes these rows."""
+
+    __tablename__ = "user_group_members"
+    __table_args__ = (
+        UniqueConstraint("group_id", "member_id", name="uq_user_group_members"),
+        Index("ix_user_group_members_member", "member_id"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    group_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("user_groups.id", ondelete="CASCADE"))
+    member_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+    added_by: Mapped[str] = mapped_column(String(400))
+
+    member: Mapped[Member] = relationship(lazy="joined", innerjoin=True)
 
 
 class ActivityEvent(db.Model):

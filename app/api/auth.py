@@ -14,7 +14,7 @@ from ..extensions import db
 from ..models import OrganizationToken, PortalSession
 from ..security import hash_token
 from ..services import sessions as session_service
-from ..services.activity import Actor
+from ..services.access import Actor
 from ..services.organizations import ORG_TOKEN_PREFIX
 from .errors import ApiError
 

@@ -7,7 +7,7 @@ from ..auth.session import member_required
 from ..extensions import db
 from ..errors import PortalError, RuleViolation
 from ..services import activity, members, seats
-from ..services.activity import Actor
+from ..services.access import Actor
 from ..web import is_htmx, redirect_to, render
 from . import bp
 from .forms import NameForm

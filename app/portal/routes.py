@@ -13,8 +13,8 @@ from ..errors import PortalError, RuleViolation
 from ..errors_web import error_response
 from ..extensions import db
 from ..models import CustomerType, Role
-from ..services import members, seats, sessions
-from ..services.activity import Actor
+from ..services import access, members, seats, sessions
+from ..services.access import Actor
 from ..services.paging import Page
 from ..web import fragments, is_htmx, redirect_to, render
 from . import bp
@@ -65,9 +65,11 @@ def _team_context(filters: dict, **extra) -> dict:
         db.session, _actor(), g.member.customer, query=filters["q"],
         role=filters["role"] or None, page=filters["page"], limit=filters["size"],
     )
+    seat_status, last_sign_in = members.row_facts(db.session, [m.id for m in page.items])
     context = {
         "page": page,
-        "seat_status": seats.member_seat_status(db.session, [m.id for m in page.items]),
+        "seat_status": seat_status,
+        "last_sign_in": last_sign_in,
         "filters": filters,
         "page_sizes": PAGE_SIZES,
         "roles": list(Role),
@@ -87,6 +89,7 @@ def _row_context(member, **extra) -> dict:
     context = {
         "m": member,
         "seat_status": seats.member_seat_status(db.session, [member.id]),
+        "last_sign_in": sessions.last_sign_ins(db.session, [member.id]),
         "viewer": g.member,
         "allowed": members.allowed_actions,
         "editing_id": None,
@@ -176,7 +179,7 @@ def _added(form: AddMemberForm, member, created: bool):
 @member_required
 def show_row(member_id):
     """One row in view mode; without JS, the team page."""
-    members.ensure_can_manage(_actor(), g.member.customer)
+    access.ensure_can_manage(_actor(), g.member.customer)
     member = members.get_member(db.session, g.member.customer, member_id)
     if not is_htmx():
         return redirect_to(url_for("portal.team"))
@@ -187,7 +190,7 @@ def show_row(member_id):
 @member_required
 def edit_member(member_id):
     """The row as a form; without JS, a page with that row alone."""
-    members.ensure_can_manage(_actor(), g.member.customer)
+    access.ensure_can_manage(_actor(), g.member.customer)
     member = members.get_member(db.session, g.member.customer, member_id)
     form = EditMemberForm(formdata=None, name=member.name, role=member.role.value)
     return _edit_response(member, form, 200)
@@ -200,7 +203,7 @@ def _edit_response(member, form: EditMemberForm, status: int):
     page = Page(items=[member], total=1, page=1, limit=1)
     context = _team_context(_filters({}))
     context.update(page=page, seat_status=seats.member_seat_status(db.session, [member.id]),
-                   editing_id=member.id, edit_form=form, single=True)
+                   last_sign_in=sessions.last_sign_ins(db.session, [member.id]), editing_id=member.id, edit_form=form, single=True)
     return render(TEAM, status=status, **context)
 
 
@@ -208,7 +211,7 @@ def _edit_response(member, form: EditMemberForm, status: int):
 @member_required
 def update_member(member_id):
     """Save a name and role edit; errors on the name stay inline, rule refusals are a toast."""
-    members.ensure_can_manage(_actor(), g.member.customer)
+    access.ensure_can_manage(_actor(), g.member.customer)
     member = members.get_member(db.session, g.member.customer, member_id)
     form = EditMemberForm()
     if form.validate_on_submit():
@@ -247,7 +250,7 @@ def confirm_remove(member_id):
 
 
 def _confirm(member_id, action: str, *, transfer_form=None, status: int = 200):
-    members.ensure_can_manage(_actor(), g.member.customer)
+    access.ensure_can_manage(_actor(), g.member.customer)
     member = members.get_member(db.session, g.member.customer, member_id)
     facts = {"confirm": action, "target": member, "viewer": g.member, "transfer_form": transfer_form}
     if action == "make_owner":
@@ -268,7 +271,7 @@ def _confirm(member_id, action: str, *, transfer_form=None, status: int = 200):
 def make_owner(member_id):
     """Transfer ownership once the new owner's email is typed; the table comes back with
     everyone's new controls."""
-    members.ensure_can_manage(_actor(), g.member.customer)
+    access.ensure_can_manage(_actor(), g.member.customer)
     target = members.get_member(db.session, g.member.customer, member_id)
     form = TransferForm(expected_email=target.email)
     # Only a transfer the page would offer is asked to be confirmed; any other gets the

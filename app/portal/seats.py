@@ -15,7 +15,7 @@ from ..errors import PortalError, RateLimited
 from ..extensions import db
 from ..models import utcnow
 from ..services import seats as seat_service
-from ..services.activity import Actor
+from ..services.access import Actor
 from ..web import is_htmx, redirect_to, render
 from . import bp
 from .seat_forms import AssignSeatForm

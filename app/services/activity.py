@@ -7,32 +7,9 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from ..models import ActivityEvent, Customer
+from .access import Actor, ensure_can_manage  # noqa: F401 - Actor re-exported
 from .paging import Page, within
-
-from ..models import ActivityEvent, Customer, Member, OrganizationToken
-
-
-@dataclass(frozen=True)
-class Actor:
-    """Who is acting: a member (portal) or an organization token (API), or the operator (CLI)."""
-
-    member: Member | None = None
-    token: OrganizationToken | None = None
-    label_override: str | None = None
-
-    @property
-    def label(self) -> str:
-        if self.label_override:
-            return self.label_override
-        if self.member is not None:
-            return self.member.display_name
-        if self.token is not None:
-            return f"API token {self.token.name or str(self.token.id)[:8]}"
-        return "Operator"
-
-    @classmethod
-    def operator(cls) -> Actor:
-        return cls(label_override="Operator (CLI)")
 
 
 def record(
@@ -78,6 +55,13 @@ ACTION_LABELS = {
     "seat.invitation_resent": "resent the invitation to",
     "seat.revoked": "revoked the seat of",
     "seat.claimed": "claimed the seat for",
+    "group.created": "created the group",
+    "group.renamed": "renamed the group",
+    "group.policies_changed": "changed the policies of",
+    "group.deleted": "deleted the group",
+    "group.members_added": "added members to",
+    "group.members_removed": "removed members from",
+    "group.members_replaced": "set the members of",
 }
 
 
@@ -89,6 +73,9 @@ KINDS = {
     "seats": ("Seats and invitations", ("seat.assigned", "seat.invitation_resent", "seat.revoked",
                                         "seat.claimed", "subscription.seats_set")),
     "team": ("Team details", ("team.created", "customer.updated")),
+    "groups": ("User groups", ("group.created", "group.renamed", "group.policies_changed",
+                               "group.deleted", "group.members_added", "group.members_removed",
+                               "group.members_replaced")),
 }
 
 
@@ -99,8 +86,6 @@ def list_events(session: Session, actor: Actor, customer: Customer, *, page: int
     `person` keeps the events of one actor (as labelled in the log), `kind` one of KINDS; an
     unknown kind is ignored. Two queries whatever the length of the log; a page past the end
     shows the last one."""
-    from .members import ensure_can_manage  # members records events: import here, not at the top
-
     ensure_can_manage(actor, customer)
     limit = max(1, min(limit, 100))
     where = [ActivityEvent.customer_id == customer.id]
@@ -120,8 +105,6 @@ def list_events(session: Session, actor: Actor, customer: Customer, *, page: int
 
 def actors(session: Session, actor: Actor, customer: Customer) -> list[str]:
     """Everyone who appears as the doer in the team's log, by name (the person filter's choices)."""
-    from .members import ensure_can_manage
-
     ensure_can_manage(actor, customer)
     return list(session.scalars(
         select(ActivityEvent.actor_label).where(ActivityEvent.customer_id == customer.id)
@@ -229,7 +212,39 @@ def describe(event: ActivityEvent) -> Described:
     if action == "team.filled":
         return Described(f"{who} added {_plural(int(after.get('members_added') or 0), 'synthetic member')}",
                          (), "users")
+    if action.startswith("group."):
+        return _describe_group(event, who, subject, before, after)
     return Described(f"{who} {action_label(action)} {subject}", _changes(before, after), "info")
+
+
+def _names(emails) -> str:
+    return ", ".join(emails or []) or "nobody"
+
+
+def _describe_group(event: ActivityEvent, who: str, subject: str, before: dict, after: dict) -> Described:
+    """The user-group events (rule 23) as sentences naming who was added or removed."""
+    action = event.action
+    if action == "group.created":
+        return Described(f"{who} created the group {subject}", (), "users", "success")
+    if action == "group.renamed":
+        return Described(f"{who} renamed the group {before.get('name')} to {after.get('name')}", (), "edit")
+    if action == "group.policies_changed":
+        return Described(f"{who} changed the policies of {subject}",  # "N now"
+                         (f"Policies: {int(after.get('policies') or 0)} now",),
+                         "edit")
+    if action == "group.deleted":
+        lost = after.get("members_removed") or []
+        detail = (f"{_plural(len(lost), 'member')} lost the group: {_names(lost)}",) if lost else ()
+        return Described(f"{who} deleted the group {before.get('name') or subject}", detail, "ban", "danger")
+    if action == "group.members_added":
+        return Described(f"{who} added {_names(after.get('members'))} to {subject}", (), "user-plus", "success")
+    if action == "group.members_removed":
+        detail = ("They left the team",) if after.get("reason") else ()
+        return Described(f"{who} removed {_names(after.get('members'))} from {subject}", detail,
+                         "user-minus", "danger")
+    details = tuple(f"{label}: {_names(after.get(key))}" for key, label in
+                    (("added", "Added"), ("removed", "Removed")) if after.get(key))
+    return Described(f"{who} set the members of {subject}", details, "users")
 
 
 def _changes(before: dict, after: dict) -> tuple[str, ...]:

@@ -20,8 +20,8 @@ from .. import ratelimits
 from ..errors import InvalidInvitation, RateLimited, RuleViolation
 from ..models import Customer, Member, Role, Seat, SeatStatus, utcnow
 from ..security import hash_token
-from . import activity, mail, members, webhooks
-from .activity import Actor
+from . import access, activity, mail, sessions, webhooks
+from .access import Actor
 
 INVITATION_DAYS = 7
 RESEND_COOLDOWN_SECONDS = 60
@@ -189,15 +189,16 @@ def claim_seat(session: Session, token: str, *, organization=None) -> tuple[Seat
     Announces customer_seat.claimed (25)."""
     seat = _find_by_token(session, token, organization=organization)
     customer = seat.subscription.customer
-    members.lock_customer(session, customer)
+    access.lock_customer(session, customer)
     seat = _find_by_token(session, token, organization=organization, lock=True)
     member = seat.member if seat.member is not None and seat.member.deleted_at is None else None
     if member is None:
-        member = members.find_live_member(session, customer, seat.email) or new_member(
+        member = access.find_live_member(session, customer, seat.email) or new_member(
             session, Actor(label_override=f"{seat.email} (invitee)"), customer, seat.email)
     seat.member_id, seat.member = member.id, member
     seat.status, seat.claimed_at = SeatStatus.CLAIMED, utcnow()
     seat.invitation_token_hash = seat.invitation_expires_at = None
+    sessions.mark_accepted(member, seat.claimed_at)  # rule 22
     session.flush()
     activity.record(session, Actor(member=member), customer, "seat.claimed", subject_type="seat",
                     subject_id=seat.id, subject_label=seat.email,
@@ -230,7 +231,7 @@ def request_new_link(
         raise RuleViolation("This invitation link still works: open it to claim your seat.")
     days = setting("INVITATION_DAYS", invitation_days, INVITATION_DAYS)
     customer = seat.subscription.customer
-    members.lock_customer(session, customer)
+    access.lock_customer(session, customer)
     seat = lock_seat(session, seat)
     if seat.status is not SeatStatus.PENDING or seat.invitation_token_hash != hash_token(token.strip()):
         raise _dead_link(session, token.strip(), organization)

@@ -5,60 +5,38 @@ import secrets
 import uuid
 from datetime import timedelta
 
-from sqlalchemy import func, insert, or_, select
+from sqlalchemy import String, cast, func, insert, literal, null, or_, select, type_coerce, union_all
 from sqlalchemy.orm import Session
 
 from .. import text
 from ..errors import NotFound, NotPermitted, RuleViolation
-from ..models import Customer, CustomerType, Member, Role, Seat, SeatStatus, Subscription, utcnow
-from . import activity, seats, sessions, webhooks
-from .ids import parse_id
+from ..models import (
+    Customer,
+    CustomerType,
+    Member,
+    PortalSession,
+    Role,
+    Seat,
+    SeatStatus,
+    Subscription,
+    UTCDateTime,
+    utcnow,
+)
+from . import activity, groups, seats, sessions, webhooks
+from .access import (  # noqa: F401 - re-exported: callers and tests know them here
+    TEAM_PLAN_REQUIRED,
+    Actor,
+    begin_mutation,
+    ensure_can_manage,
+    find_live_member,
+    get_member,
+    lock_customer,
+)
 from .paging import Page, within
-from .activity import Actor
 from .signin import normalize_email
 
 NAME_MAX = 256
 UNSET = object()
-
-TEAM_PLAN_REQUIRED = (
-    "Team management is only available for team customers. "
-    "Purchase a seat-based plan to enable team features."
-)
-
-
-def lock_customer(session: Session, customer: Customer) -> None:
-    """Serialize team mutations (rule 8): SELECT … FOR UPDATE on PostgreSQL."""
-    session.execute(select(Customer.id).where(Customer.id == customer.id).with_for_update())
-
-
-def ensure_can_manage(actor: Actor, customer: Customer) -> None:
-    """Rule 1: only owners and billing managers of a team customer manage it.
-
-    A vendor token reaches only its own organization's customers (checked when they are looked up)."""
-    if actor.member is not None:
-        if actor.member.customer_id != customer.id:
-            raise NotFound("Member not found.")
-        if not actor.member.is_manager:
-            raise NotPermitted("Only the team's owner and billing managers can manage the team.")
-    elif actor.token is not None and actor.token.organization_id != customer.organization_id:
-        raise NotFound("Customer not found.")
-    if customer.type is not CustomerType.TEAM:
-        raise NotPermitted(TEAM_PLAN_REQUIRED)
-
-
-def _begin_mutation(session: Session, actor: Actor, customer: Customer) -> None:
-    """Check rule 1, take the customer lock (rule 8), then check rule 1 again on fresh data.
-
-    The acting member was loaded before the lock; a concurrent request may have demoted or
-    removed them meanwhile, so their row is re-read once the lock is held."""
-    ensure_can_manage(actor, customer)
-    lock_customer(session, customer)
-    if actor.member is not None:
-        session.refresh(actor.member)
-        if actor.member.deleted_at is not None:
-            raise NotPermitted("You are no longer a member of this team.")
-        ensure_can_manage(actor, customer)
-
 
 def parse_role(value) -> Role:
     try:
@@ -93,29 +71,6 @@ def _clean_name(name: str | None) -> str | None:
 
 def _snapshot(member: Member) -> dict:
     return {"email": member.email, "name": member.name, "role": member.role.value}
-
-
-def find_live_member(session: Session, customer: Customer, email: str) -> Member | None:
-    return session.scalar(
-        select(Member).where(
-            Member.customer_id == customer.id,
-            Member.deleted_at.is_(None),
-            func.lower(Member.email) == email.lower(),
-        )
-    )
-
-
-def get_member(session: Session, customer: Customer, member_id) -> Member:
-    """A live member of this customer; any other id (another team's too) is simply not found."""
-    mid = parse_id(member_id, "Member not found.")
-    member = session.scalar(
-        select(Member)
-        .where(Member.id == mid, Member.customer_id == customer.id, Member.deleted_at.is_(None))
-        .execution_options(populate_existing=True)
-    )
-    if member is None:
-        raise NotFound("Member not found.")
-    return member
 
 
 def get_member_by_external_id(session: Session, customer: Customer, external_id: str) -> Member:
@@ -182,6 +137,29 @@ def team_summary(session: Session, actor: Actor, customer: Customer) -> dict:
     return {"members": row[0], "billing_managers": row[1], "pending_invitations": row[2]}
 
 
+def row_facts(session: Session, member_ids: list) -> tuple[dict, dict]:
+    """What the team page shows beside each member, in ONE query for a whole page:
+    ({member_id: 'claimed' | 'pending'} for their live seats, {member_id: last sign-in}), the
+    last sign-in being the newest session they opened themselves (not one the vendor minted)."""
+    if not member_ids:
+        return {}, {}
+    seat_rows = select(Seat.member_id.label("member_id"), type_coerce(Seat.status, String).label("state"),
+                       cast(null(), UTCDateTime).label("at")).where(
+        Seat.member_id.in_(member_ids), Seat.status.in_(seats.LIVE))
+    signin_rows = select(PortalSession.member_id, literal("signin", String),
+                         func.max(PortalSession.created_at)).where(
+        PortalSession.member_id.in_(member_ids), PortalSession.kind != "api"
+    ).group_by(PortalSession.member_id)
+    seat_status: dict = {}
+    last_sign_in: dict = {}
+    for member_id, state, at in session.execute(union_all(seat_rows, signin_rows)).all():
+        if state == "signin":
+            last_sign_in[member_id] = at
+        elif seat_status.get(member_id) != SeatStatus.CLAIMED.value:
+            seat_status[member_id] = state
+    return seat_status, last_sign_in
+
+
 def add_member(
     session: Session,
     actor: Actor,
@@ -208,7 +186,7 @@ def add_member(
     normalized = normalize_email(email)
     name = _clean_name(name)
     external_id = (external_id or "").strip() or None
-    _begin_mutation(session, actor, customer)
+    begin_mutation(session, actor, customer)
     existing = find_live_member(session, customer, normalized)
     if existing is not None:
         return existing, False
@@ -247,7 +225,7 @@ def update_member(
     the owner cannot be demoted (5); emails stay unique in the team; the customer is locked (8).
     Every rule is checked before anything changes. Announces member.updated, for both members
     in a transfer (25)."""
-    _begin_mutation(session, actor, customer)
+    begin_mutation(session, actor, customer)
     member = get_member(session, customer, member_id)
     before = _snapshot(member)
     new_role = parse_role(role) if role is not UNSET and role is not None else None
@@ -325,7 +303,7 @@ def remove_member(session: Session, actor: Actor, customer: Customer, member_id)
 
     Rules: managers only (1); not yourself (4); not the owner (5); the customer is locked (8).
     Announces customer_seat.revoked for each seat, then member.deleted (25)."""
-    _begin_mutation(session, actor, customer)
+    begin_mutation(session, actor, customer)
     member = get_member(session, customer, member_id)
     if actor.member is not None and actor.member.id == member.id:
         raise RuleViolation("You cannot remove yourself from the team.", field="id")
@@ -342,6 +320,7 @@ def _take_off_team(session: Session, actor: Actor, customer: Customer, member: M
     member.deleted_at = utcnow()
     revoked = seats.revoke_member_seats(session, member)
     ended = sessions.end_member_sessions(session, member)
+    groups.leave_all_groups(session, actor, member)  # rule 21
     session.flush()
     activity.record(session, actor, customer, action, subject_type="member",
                     subject_id=member.id, subject_label=member.email, before=_snapshot(member),

@@ -22,7 +22,7 @@ from ..models import (
 )
 from ..security import hash_token, new_token
 from . import activity, webhooks
-from .activity import Actor
+from .access import Actor
 from .ids import parse_id
 from .signin import normalize_email
 

@@ -17,15 +17,14 @@ from sqlalchemy.orm import Session
 from ..errors import (
     NoSeatsAvailable,
     NotFound,
-    NotPermitted,
     RateLimited,
     RuleViolation,
     SeatAlreadyAssigned,
     SeatNotPending,
 )
 from ..models import Customer, Member, Seat, SeatStatus, Subscription, utcnow
-from . import activity, members, signin, webhooks
-from .activity import Actor
+from . import access, activity, signin, webhooks
+from .access import Actor
 from .ids import parse_id
 from .invitations import (  # noqa: F401 - re-exported for the portal and the API
     INVITATION_DAYS,
@@ -109,7 +108,7 @@ def list_seats(session: Session, actor: Actor, subscription: Subscription, *, ma
     Any member of the team may read them (Polar's UnionRead); with `manage=True`, as on the
     managers' seats page, only owners and billing managers of a team may (rule 1)."""
     if manage:
-        members.ensure_can_manage(actor, subscription.customer)
+        access.ensure_can_manage(actor, subscription.customer)
     else:
         _ensure_can_read(actor, subscription.customer)
     query = select(Seat).where(Seat.subscription_id == subscription.id)
@@ -126,7 +125,7 @@ def list_seats(session: Session, actor: Actor, subscription: Subscription, *, ma
 
 def seat_overview(session: Session, actor: Actor, customer: Customer) -> list[SeatList]:
     """Every seat subscription of a team with its seats: the managers' seats page (rule 1)."""
-    members.ensure_can_manage(actor, customer)
+    access.ensure_can_manage(actor, customer)
     subscriptions = session.scalars(
         select(Subscription).where(Subscription.customer_id == customer.id)
         .order_by(Subscription.created_at, Subscription.id)
@@ -135,18 +134,6 @@ def seat_overview(session: Session, actor: Actor, customer: Customer) -> list[Se
 
 
 # --- locks and helpers for changes -------------------------------------------------------------
-
-def _begin_mutation(session: Session, actor: Actor, customer: Customer) -> None:
-    """Rule 1, then the customer lock (rule 8), then rule 1 again on the acting member re-read
-    under the lock (a concurrent request may have demoted or removed them)."""
-    members.ensure_can_manage(actor, customer)
-    members.lock_customer(session, customer)
-    if actor.member is not None:
-        session.refresh(actor.member)
-        if actor.member.deleted_at is not None:
-            raise NotPermitted("You are no longer a member of this team.")
-        members.ensure_can_manage(actor, customer)
-
 
 def _lock_subscription(session: Session, subscription: Subscription) -> Subscription:
     return session.scalar(
@@ -202,14 +189,14 @@ def assign_seat(
     if member is None and not (email or "").strip():
         raise RuleViolation("Enter the email address of the person to invite.", field="email")
     normalized = signin.normalize_email(email) if (email or "").strip() else None
-    _begin_mutation(session, actor, customer)
+    access.begin_mutation(session, actor, customer)
     subscription = _lock_subscription(session, subscription)
     if member is not None:
-        member = members.get_member(session, customer, member.id)
+        member = access.get_member(session, customer, member.id)
         if normalized and normalized != member.email.lower():
             raise RuleViolation("The email does not match the member's email.", field="email")
     else:
-        member = members.find_live_member(session, customer, normalized)
+        member = access.find_live_member(session, customer, normalized)
     address = member.email if member is not None else email.strip()
     same_person = func.lower(Seat.email) == address.lower()
     if member is not None:
@@ -275,7 +262,7 @@ def resend_invitation(
     RESEND_COOLDOWN_SECONDS → RateLimited (429)."""
     customer = seat.subscription.customer
     days = setting("INVITATION_DAYS", invitation_days, INVITATION_DAYS)
-    _begin_mutation(session, actor, customer)
+    access.begin_mutation(session, actor, customer)
     seat = lock_seat(session, seat)
     if seat.status is not SeatStatus.PENDING or not seat.email:
         raise SeatNotPending(f"Only a pending invitation can be resent; this seat is {seat.status.value}.")
@@ -301,7 +288,7 @@ def revoke_seat(session: Session, actor: Actor, seat: Seat) -> Seat:
     and logs nothing (14). The person stays a member of the team. Announces
     customer_seat.revoked (25)."""
     customer = seat.subscription.customer
-    _begin_mutation(session, actor, customer)
+    access.begin_mutation(session, actor, customer)
     seat = lock_seat(session, seat)
     if seat.status is SeatStatus.REVOKED:
         return seat

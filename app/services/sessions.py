@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from ..errors import InvalidToken
@@ -13,6 +13,16 @@ from ..models import Customer, Member, PortalSession, utcnow
 from ..security import hash_token, new_token
 
 MEMBER_TOKEN_PREFIX = "polar_mst_"
+
+
+def mark_accepted(member: Member, when=None) -> bool:
+    """Rule 22: the member is `accepted` from their first proven sign-in, claim or hand-off.
+
+    Set once: a later sign-in keeps the first date. Returns whether it was set now."""
+    if member.accepted_at is not None:
+        return False
+    member.accepted_at = when or utcnow()
+    return True
 
 
 def start_session(
@@ -23,7 +33,12 @@ def start_session(
     hours: float = 12,
     return_url: str | None = None,
 ) -> tuple[PortalSession, str]:
-    """Create a session for a live member; returns the row and the raw token (shown once)."""
+    """Create a session for a live member; returns the row and the raw token (shown once).
+
+    Every kind but `api` follows a proof of the email (a sign-in link or code, a claim, an embed
+    hand-off), so it accepts the member (rule 22); a session the vendor minted does not."""
+    if kind != "api":
+        mark_accepted(member)
     token = new_token(MEMBER_TOKEN_PREFIX)
     row = PortalSession(
         member=member,
@@ -130,6 +145,18 @@ def ever_signed_in(session: Session, member: Member) -> bool:
         select(PortalSession.id).where(PortalSession.member_id == member.id,
                                        PortalSession.kind != "api").limit(1)
     ) is not None
+
+
+def last_sign_ins(session: Session, member_ids: list) -> dict:
+    """{member_id: when they last opened a session themselves} for the given members (a session
+    the vendor minted does not count): one query for a whole page of the team."""
+    if not member_ids:
+        return {}
+    return dict(session.execute(
+        select(PortalSession.member_id, func.max(PortalSession.created_at))
+        .where(PortalSession.member_id.in_(member_ids), PortalSession.kind != "api")
+        .group_by(PortalSession.member_id)
+    ).all())
 
 
 def load_session_row(session: Session, row: PortalSession) -> PortalSession | None:

@@ -21,7 +21,7 @@ from tests.conftest import _create_database, _drop_database, make_app, postgres_
 TABLES = {
     "organizations", "customers", "members", "subscriptions", "seats", "signin_tokens",
     "portal_sessions", "organization_tokens", "activity_events", "outbox_emails",
-    "webhook_endpoints", "webhook_events", "webhook_deliveries",
+    "webhook_endpoints", "webhook_events", "webhook_deliveries", "user_groups", "user_group_members",
 }
 
 
@@ -304,3 +304,64 @@ class TestOutboxRetriesRevision:
         with db.engine.begin() as conn:  # the new states are allowed, anything else is not
             conn.execute(text("UPDATE outbox_emails SET status = 'failed'"))
         rejected(lambda: db.session.execute(text("UPDATE outbox_emails SET status = 'lost'")))
+
+
+class TestMemberStatusRevision:
+    def test_0005_accepts_members_from_their_first_proven_session_or_claimed_seat(self, fresh_app):
+        """Revision 0005 adds members.accepted_at: the earliest non-`api` session or claimed
+        seat of each member; a member with only a vendor-minted session stays pending."""
+        from datetime import timedelta
+
+        import sqlalchemy as sa
+
+        from app.models import UTCDateTime
+
+        upgrade(revision="0004")
+        now = utcnow().replace(microsecond=0)
+        ids = {name: uuid.uuid4() for name in ("org", "team", "sub", "signed", "claimed", "api", "none")}
+        # The rows are written through typed tables so ids and dates take each backend's format.
+        def table(name, *cols):
+            return sa.table(name, *(sa.column(c, t) for c, t in cols))
+
+        members_t = table("members", ("id", sa.Uuid), ("customer_id", sa.Uuid), ("email", sa.String),
+                          ("role", sa.String), ("created_at", UTCDateTime))
+        sessions_t = table("portal_sessions", ("id", sa.Uuid), ("member_id", sa.Uuid),
+                           ("token_hash", sa.String), ("kind", sa.String), ("expires_at", UTCDateTime),
+                           ("created_at", UTCDateTime))
+        seats_t = table("seats", ("id", sa.Uuid), ("subscription_id", sa.Uuid), ("member_id", sa.Uuid),
+                        ("email", sa.String), ("status", sa.String), ("claimed_at", UTCDateTime),
+                        ("created_at", UTCDateTime))
+        with db.engine.begin() as conn:
+            conn.execute(table("organizations", ("id", sa.Uuid), ("slug", sa.String), ("name", sa.String),
+                               ("embed_origins", sa.JSON), ("features", sa.JSON),
+                               ("created_at", UTCDateTime)).insert().values(
+                id=ids["org"], slug="acme", name="Acme", embed_origins=[], features={}, created_at=now))
+            conn.execute(table("customers", ("id", sa.Uuid), ("organization_id", sa.Uuid), ("type", sa.String),
+                               ("name", sa.String), ("metadata", sa.JSON),
+                               ("created_at", UTCDateTime)).insert().values(
+                id=ids["team"], organization_id=ids["org"], type="team", name="Globex",
+                metadata={}, created_at=now))
+            conn.execute(table("subscriptions", ("id", sa.Uuid), ("customer_id", sa.Uuid),
+                               ("product_id", sa.Uuid), ("product_name", sa.String), ("seats", sa.Integer),
+                               ("status", sa.String), ("created_at", UTCDateTime)).insert().values(
+                id=ids["sub"], customer_id=ids["team"], product_id=uuid.uuid4(), product_name="Pro",
+                seats=5, status="active", created_at=now))
+            for n, name in enumerate(("signed", "claimed", "api", "none")):
+                conn.execute(members_t.insert().values(id=ids[name], customer_id=ids["team"],
+                                                       email=f"{name}@example.com",
+                                                       role="owner" if n == 0 else "member",
+                                                       created_at=now))
+            for kind, days, who in (("browser", 5, "signed"), ("embed", 2, "signed"), ("api", 9, "claimed"),
+                                    ("api", 1, "api")):
+                conn.execute(sessions_t.insert().values(id=uuid.uuid4(), member_id=ids[who],
+                                                        token_hash=uuid.uuid4().hex, kind=kind,
+                                                        expires_at=now, created_at=now - timedelta(days=days)))
+            conn.execute(seats_t.insert().values(id=uuid.uuid4(), subscription_id=ids["sub"],
+                                                 member_id=ids["claimed"], email="claimed@example.com",
+                                                 status="claimed", claimed_at=now - timedelta(days=4),
+                                                 created_at=now))
+        upgrade(revision="0005")
+        accepted = {row.email.split("@")[0]: row.accepted_at for row in db.session.scalars(
+            sa.select(Member).order_by(Member.email))}
+        assert accepted == {"signed": now - timedelta(days=5), "claimed": now - timedelta(days=4),
+                            "api": None, "none": None}
