@@ -42,6 +42,12 @@ def _run(work):
         ) from None
 
 
+def _run_in_org(slug: str, service, *args, **kwargs):
+    """`service(session, organization, …)` for the organization SLUG, in one transaction (_run)."""
+    return _run(lambda: service(db.session, organizations.get_organization(db.session, slug),
+                                *args, **kwargs))
+
+
 @org_cli.command("create")
 @click.argument("slug")
 @click.option("--name", required=True, help="Display name shown in the portal.")
@@ -115,11 +121,7 @@ def org_brand(slug, name, accent, logo_file, logo_url, product_url):
     if not changes:
         raise click.UsageError("Give at least one of --name, --accent, --logo, --logo-url, --product-url.")
 
-    def work():
-        org = organizations.get_organization(db.session, slug)
-        return branding.set_brand(db.session, org, **changes)
-
-    org = _run(work)
+    org = _run_in_org(slug, branding.set_brand, **changes)
     logo = ("uploaded " + org.logo_type) if org.logo_type else (org.logo_url or "none")
     click.echo(f"{org.name}: accent {org.accent_color or 'default'}, logo {logo}, "
                f"product {org.product_url or 'none'}")
@@ -144,11 +146,7 @@ def org_list():
 def token_create(slug: str, scopes: tuple[str, ...], name: str | None):
     """Mint an organization access token. It is shown once and stored only as a hash."""
 
-    def work():
-        org = organizations.get_organization(db.session, slug)
-        return organizations.create_token(db.session, org, list(scopes) or None, name)
-
-    row, raw = _run(work)
+    row, raw = _run_in_org(slug, organizations.create_token, list(scopes) or None, name)
     click.echo(f"Token {row.id} with scopes: {' '.join(row.scopes)}")
     click.echo("Copy it now; it cannot be shown again.", err=True)
     click.echo(raw)
@@ -159,11 +157,7 @@ def token_create(slug: str, scopes: tuple[str, ...], name: str | None):
 def token_list(slug: str):
     """List the organization's access tokens: id, name, scopes, and whether revoked."""
 
-    def work():
-        org = organizations.get_organization(db.session, slug)
-        return organizations.list_tokens(db.session, org)
-
-    rows = _run(work)
+    rows = _run_in_org(slug, organizations.list_tokens)
     if not rows:
         click.echo("No access tokens. Create one with: flask --app wsgi token create " + slug)
     for row in rows:
@@ -177,11 +171,7 @@ def token_list(slug: str):
 def token_revoke(slug: str, token_id: str):
     """Revoke an access token now (its id comes from `token list`)."""
 
-    def work():
-        org = organizations.get_organization(db.session, slug)
-        return organizations.revoke_token(db.session, org, token_id)
-
-    row = _run(work)
+    row = _run_in_org(slug, organizations.revoke_token, token_id)
     click.echo(f"Token {row.id} is revoked; requests with it now get 401.")
     click.echo(str(row.id))
 
@@ -195,12 +185,8 @@ def token_revoke(slug: str, token_id: str):
 def team_create(slug, name, owner_email, owner_name, external_id):
     """Create a team customer with its owner. Prints the customer id."""
 
-    def work():
-        org = organizations.get_organization(db.session, slug)
-        return organizations.create_team(db.session, org, name=name, owner_email=owner_email,
-                                         owner_name=owner_name, external_id=external_id)
-
-    customer = _run(work)
+    customer = _run_in_org(slug, organizations.create_team, name=name, owner_email=owner_email,
+                           owner_name=owner_name, external_id=external_id)
     click.echo(f"Created team {customer.name!r} owned by {owner_email}")
     click.echo(str(customer.id))
 
@@ -210,11 +196,7 @@ def team_create(slug, name, owner_email, owner_name, external_id):
 def team_list(slug: str):
     """List the organization's customers: id, type, members, external id and name."""
 
-    def work():
-        org = organizations.get_organization(db.session, slug)
-        return organizations.list_customers(db.session, org)
-
-    rows = _run(work)
+    rows = _run_in_org(slug, organizations.list_customers)
     if not rows:
         click.echo(f"No customers yet. Create a team with: flask --app wsgi team create {slug} "
                    "--name NAME --owner-email EMAIL")
