@@ -56,6 +56,14 @@ def smtp_sink():
 
 
 @pytest.fixture
+def delivered():
+    """Mail sent after commit leaves from a background thread: a test calls this to wait for it
+    before looking (the app fixture waits again when the test ends)."""
+    yield mail.join_background_delivery
+    mail.join_background_delivery()
+
+
+@pytest.fixture
 def mailbox(smtp_sink):
     smtp_sink.clear()
     return smtp_sink

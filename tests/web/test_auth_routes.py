@@ -21,13 +21,6 @@ LOGIN = "/acme/login"
 COOKIE = "portal_session"
 
 
-@pytest.fixture(autouse=True)
-def delivered():
-    """Sign-in mail leaves from a background thread; let it finish before looking or moving on."""
-    yield mail.join_background_delivery
-    mail.join_background_delivery()
-
-
 @pytest.fixture
 def new_client(app):
     """Another browser."""

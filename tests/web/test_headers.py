@@ -16,12 +16,6 @@ from tests.support.smtp import code_of, first_link
 from tests.support.web import HX, csrf_token, post_form, sign_in_client
 
 
-@pytest.fixture(autouse=True)
-def delivered():
-    yield mail.join_background_delivery
-    mail.join_background_delivery()
-
-
 @pytest.fixture
 def org(app):
     return make_org("acme", "Acme Analytics")

@@ -9,7 +9,6 @@ import json
 import pytest
 
 from app.models import Role
-from app.services import mail
 from app.text import MESSAGE
 from tests.api.conftest import Api, mint_token
 from tests.factories import make_org, make_team, member
@@ -18,12 +17,6 @@ from tests.support.web import HX, csrf_token, post_form, sign_in_client
 
 BAD = {"nul": "a\x00b", "bell": "Ann\x07", "escape": "\x1b[31mAnn", "rlo": "Ann\u202egnp.exe",
        "isolate": "\u2066Ann\u2069", "c1": "Ann\x85"}
-
-
-@pytest.fixture(autouse=True)
-def delivered():
-    yield mail.join_background_delivery
-    mail.join_background_delivery()
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from app.models import Role, SignInToken
-from app.services import mail, signin
+from app.services import signin
 from tests.api.conftest import Api, mint_token
 from tests.factories import make_org, make_team, member
 from tests.support.concurrency import run_together
@@ -16,12 +16,6 @@ from tests.support.web import HX, csrf_token, post_form, sign_in_client
 
 CODE_REQUEST = "/v1/customer-portal/customer-session/request"
 CODE_AUTH = "/v1/customer-portal/customer-session/authenticate"
-
-
-@pytest.fixture(autouse=True)
-def delivered():
-    yield mail.join_background_delivery
-    mail.join_background_delivery()
 
 
 @pytest.fixture
