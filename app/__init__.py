@@ -75,6 +75,7 @@ def create_app(config: dict | None = None) -> Flask:
     from .cli import register as register_cli
     from .errors_web import register as register_error_handlers
     from .home import bp as home_bp
+    from .iam import bp as iam_bp
     from .observability import install as install_observability
     from .web import avatar_tone, initials, install_macros, readable
 
@@ -86,6 +87,8 @@ def create_app(config: dict | None = None) -> Flask:
     csrf.exempt(api_bp)  # bearer tokens, no cookies: CSRF does not apply
     app.register_blueprint(api_bp)
     app.register_blueprint(openapi_bp)
+    csrf.exempt(iam_bp)  # the Cloudflare-compatible API: bearer tokens too
+    app.register_blueprint(iam_bp)
     app.register_blueprint(home_bp)
     register_error_handlers(app)
     app.add_template_filter(readable)

@@ -38,10 +38,12 @@ SCOPES = (
     "organizations:write",
     "webhooks:read",
     "webhooks:write",
+    "user_groups:read",
+    "user_groups:write",
 )
 ORG_TOKEN_PREFIX = "polar_oat_"
 SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
-RESERVED_SLUGS = {"v1", "static", "openapi.json", "healthz", "embed"}
+RESERVED_SLUGS = {"v1", "client", "static", "openapi.json", "healthz", "embed"}
 
 
 def get_organization(session: Session, slug: str) -> Organization:
