@@ -13,7 +13,8 @@ def serves(path: str) -> bool:
     return path == PREFIX or path.startswith(PREFIX + "/")
 
 
-@bp.route("", methods=["GET", "POST", "PUT", "PATCH", "DELETE"], strict_slashes=True)
+@bp.route("", methods=["GET", "POST", "PUT", "PATCH", "DELETE"], strict_slashes=True,
+          provide_automatic_options=False)
 def root():
     """/client/v4 itself names nothing."""
     from werkzeug.exceptions import NotFound

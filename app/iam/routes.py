@@ -29,8 +29,9 @@ def route(method: str, rule: str, *, write: bool):
                 db.session.commit()
             return response
 
+        # No automatic OPTIONS answer: it would be the one answer without the envelope.
         bp.add_url_rule(rule, endpoint=view.__name__, view_func=endpoint, methods=[method],
-                        strict_slashes=True)
+                        strict_slashes=True, provide_automatic_options=False)
         return view
 
     return register

@@ -87,10 +87,11 @@ def body():
         raise IamError(415, BAD_HEADERS, "Send the body as JSON, with the header "
                                          "Content-Type: application/json.")
     try:
-        data = json.loads(raw)
+        return _checked(json.loads(raw), "body")
     except (ValueError, UnicodeDecodeError):
         raise IamError(400, BAD_JSON, "Malformed JSON in request body.") from None
-    return _checked(data, "body")
+    except RecursionError:  # thousands of nested arrays fit in 1 MB
+        raise IamError(400, BAD_JSON, "The JSON body is nested too deeply.") from None
 
 
 def group_body() -> dict:

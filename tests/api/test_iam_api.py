@@ -344,6 +344,17 @@ class TestEnvelopeForEveryError:
         assert "PUT" in response.headers["Allow"] and no_retry(response)
         refused(cf.post(f"{BASE}/{A}/iam/user_groups/{eng.id.hex}/members/{eng.id.hex}"), 405, 7001)
 
+    def test_options_is_an_envelope_too(self, cf, A):
+        response = cf.request("OPTIONS", f"{BASE}/{A}/iam/user_groups")
+        refused(response, 405, 7001)
+        assert "GET" in response.headers["Allow"] and "POST" in response.headers["Allow"]
+
+    @pytest.mark.parametrize("depth", [900, 5000])
+    def test_deeply_nested_json_is_a_bad_request(self, cf, A, depth):
+        response = cf.post(f"{BASE}/{A}/iam/user_groups", data="[" * depth + "]" * depth,
+                           headers={"Content-Type": "application/json"})
+        assert response.status_code == 400 and no_retry(response)
+
     def test_a_body_over_1_mb_is_413(self, cf, A):
         response = cf.post(f"{BASE}/{A}/iam/user_groups", data='{"name": "' + "x" * (1024 * 1024) + '"}',
                            headers={"Content-Type": "application/json"})
