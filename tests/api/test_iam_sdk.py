@@ -128,11 +128,14 @@ try:
         account_id=A)
 except AuthenticationError as exc:
     OUT["bad_token"] = error(exc)
+as_owner = Cloudflare(api_token=INPUT["owner_session"], base_url=INPUT["base_url"] + "/client/v4")
+OUT["owner_session"] = [x.name for x in as_owner.iam.user_groups.list(account_id=A)]
 OUT["max_retries"] = cf.max_retries
 report()
 """, token=token, base_url=live_server.url, account=team.id.hex, owner=owner.id.hex, dev=dev.id.hex,
         crowd=[p.id.hex for p in crowd], stranger="0123456789abcdef0123456789abcdef",
-        reader=mint_token(team.organization, ["user_groups:read"]), plain=member_token(dev))
+        reader=mint_token(team.organization, ["user_groups:read"]), plain=member_token(dev),
+        owner_session=member_token(owner))
 
     assert len(out["create"][0]) == 32 and out["create"][1:] == ["Engineering", "datetime", "allow", "pg_admin"]
     assert out["list"] == ["Design", "Engineering", "Finance"]
@@ -161,6 +164,7 @@ report()
     assert out["reader_delete"][:2] == [403, 9109] and "user_groups:write" in out["reader_delete"][2]
     assert out["plain_member"][:2] == [403, 9109]
     assert out["bad_token"][:2] == [401, 10000]
+    assert out["owner_session"] == ["Design", "Platform"]  # a manager's member session works too
     assert out["max_retries"] == 2  # the client's default
 
     A, G = team.id.hex, out["group"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 
 import pytest
+from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Role, UserGroup, utcnow
@@ -94,3 +95,14 @@ def test_every_groups_command_has_help(cli):
         result = cli("groups", command, "--help")
         assert_ok(result)
         assert "CUSTOMER_ID" in result.stdout
+
+
+def test_token_create_knows_the_user_group_scopes(cli, org):
+    from app.models import OrganizationToken
+
+    help_text = cli("token", "create", "--help").stdout
+    assert "user_groups:read" in help_text and "user_groups:write" in help_text
+    result = cli("token", "create", "acme", "--scope", "user_groups:read")
+    assert_ok(result)
+    assert "with scopes: user_groups:read" in result.stdout
+    assert db.session.scalars(select(OrganizationToken.scopes)).one() == ["user_groups:read"]
