@@ -58,9 +58,9 @@ def unavailable_response(exc: BaseException):
     from .iam import serves as iam_serves
 
     if iam_serves(request.path):
-        from .iam.envelope import error_response as iam_error_response
+        from .iam.envelope import unavailable as iam_unavailable
 
-        return iam_error_response(exc)
+        return iam_unavailable()
     if request.path == "/v1" or request.path.startswith("/v1/"):
         from .api.errors import json_response
 

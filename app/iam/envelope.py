@@ -123,16 +123,21 @@ def _from_http(exc: HTTPException) -> Response:
     return failure(status, code, message, headers)
 
 
+def unavailable() -> Response:
+    """503 while the database or Redis is out (errors_web.unavailable_response logs it)."""
+    from ..observability import RETRY_AFTER_SECONDS, UNAVAILABLE as UNAVAILABLE_TEXT
+
+    return failure(503, UNAVAILABLE, UNAVAILABLE_TEXT, {"Retry-After": str(RETRY_AFTER_SECONDS)})
+
+
 def error_response(exc: BaseException) -> Response:
     """Any exception raised while serving /client/v4, as a v4 error envelope."""
     from ..api.errors import ApiError
-    from ..observability import RETRY_AFTER_SECONDS, UNAVAILABLE as UNAVAILABLE_TEXT
+    from ..errors_web import unavailable_response
     from ..observability import is_outage
 
     if is_outage(exc):
-        log.warning("Service unavailable in /client/v4: %s", exc.__class__.__name__)
-        rollback_quietly()
-        return failure(503, UNAVAILABLE, UNAVAILABLE_TEXT, {"Retry-After": str(RETRY_AFTER_SECONDS)})
+        return unavailable_response(exc)
     rollback_quietly()
     if isinstance(exc, IamError):
         return failure(exc.status, exc.code, exc.message, exc.headers)
