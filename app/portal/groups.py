@@ -275,7 +275,7 @@ def add_members(group_id):
         return render(GROUP, status=422, **context)
     added = groups.add_members(db.session, _actor(), g.member.customer, group.id, form.member_id.data)
     db.session.commit()
-    names = [m.display_name for m in added]
+    names = sorted((m.display_name for m in added), key=str.lower)
     message = f"Added {_and(names)} to {group.name}."
     if not is_htmx():
         return redirect_to(url_for("portal.group_page", group_id=group.id) + "#add-members", message)
