@@ -264,7 +264,6 @@ def add_members(group_id):
     """Add the ticked people: the picker comes back empty, the member list refreshes itself."""
     group = groups.read_group(db.session, _actor(), g.member.customer, group_id)
     form = AddToGroupForm()
-    form.member_id.choices = request.form.getlist("member_id")
     find = _search(request.form.get("find"))[0]
     if not form.validate_on_submit():
         if is_htmx():

@@ -12,6 +12,7 @@ from app.models import Member, Role, UserGroup, UserGroupMember
 from app.services import groups, members
 from tests.factories import as_, make_individual, make_org, make_team, member
 from tests.support.web import HX, csrf_token, sign_in_client
+from tests.web.test_team_query_count import counting
 
 OWNER, MANAGER, PLAIN = "olivia@example.com", "ben@example.com", "maya@example.com"
 
@@ -516,7 +517,7 @@ class TestMembershipPage:
     def test_a_plain_member_sees_their_own_groups(self, app, team, eng):
         html = text(signed_in(app.test_client(), team, PLAIN).get("/acme/me"))
         section = re.search(r'aria-labelledby="me-groups".*?</section>', html, re.S).group(0)
-        assert re.findall(r'<li class="chip">([^<]+)<', section) == ["Engineering", "Finance"]
+        assert re.findall(r'<li class="chip"[^>]*>([^<]+)<', section) == ["Engineering", "Finance"]
         assert "these 2 groups" in section and "Manage groups" not in section
 
     def test_someone_in_no_group_is_told_so(self, app, team, eng):
@@ -536,3 +537,36 @@ class TestActivity:
         assert "Olivia renamed the group Engineering to Platform" in html
         assert "maya@example.com" in html
         assert 'data-action="member.added"' not in html
+
+
+class TestQueryCounts:
+    """The Groups pages cost the same number of queries for a few groups and members as for
+    many (no N+1 over groups, rows or picker results)."""
+
+    def measure(self, client, group):
+        pages = [("/acme/groups", {}), ("/acme/groups", {**HX, "HX-Target": "group-table"}),
+                 (f"/acme/groups/{group.id}", {}), (f"/acme/groups/{group.id}", {**HX, "HX-Target": "group-members"}),
+                 (f"/acme/groups/{group.id}/candidates?find=e", HX), ("/acme/me", {})]
+        result = {}
+        for url, headers in pages:
+            with counting(db.engine) as statements:
+                assert client.get(url, headers=headers).status_code == 200, url
+            result[(url, headers.get("HX-Target") or headers.get("HX-Request"))] = len(statements)
+        return result
+
+    def grow(self, team, group, n):
+        owner = as_(team, OWNER)
+        members.fill_synthetic(db.session, owner, team, n)
+        everyone = [m.id for m in members.list_members(db.session, owner, team, limit=100).items]
+        groups.add_members(db.session, owner, team, group.id, everyone)
+        for i in range(n // 10):
+            groups.add_members(db.session, owner, team, groups.create_group(db.session, owner, team,
+                               name=f"G{n}-{i}").id, everyone[:3] + ids(team, OWNER))
+        db.session.commit()
+
+    def test_the_same_for_10_as_for_300(self, owner, team, eng):
+        owner.get("/acme/groups")  # warm up
+        self.grow(team, eng, 10)
+        small = self.measure(owner, eng)
+        self.grow(team, eng, 300)
+        assert self.measure(owner, eng) == small
