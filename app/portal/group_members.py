@@ -20,6 +20,7 @@ GROUP = "portal/group.html"
 DEFAULT_SIZE = 25
 PICKER_SIZE = 10
 ADDED = "group-members-added"  # the member list reloads itself
+REMOVED = "group-member-removed"  # the picker offers them again
 
 
 def _group_filters(source) -> dict:
@@ -145,4 +146,4 @@ def remove_from_group(group_id, member_id):
     if not is_htmx():
         return redirect_to(url_for("portal.group_page", group_id=group.id), message)
     flash(message, "success")
-    return fragments(trigger=CHANGED)
+    return fragments(trigger=f"{CHANGED}, {REMOVED}")

@@ -120,6 +120,7 @@ def test_owner_organizes_a_group_from_creation_to_deletion(app, live_server, pag
     expect(page.locator("#group-count")).to_contain_text("2 members")
     assert in_group(team, "Contractors") == ["ben@example.com", "kim@example.com"]
     assert member(team, "sam@example.com").deleted_at is None
+    expect(page.get_by_role("checkbox", name=re.compile("Sam"))).to_be_visible()  # offered again
 
     # Delete the group: the dialog says how many lose it; back on the list, it is gone.
     page.get_by_role("link", name="Delete group…").click()

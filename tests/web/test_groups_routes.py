@@ -403,7 +403,8 @@ class TestRemoveMember:
     def test_with_htmx_the_row_goes(self, owner, team, eng):
         maya = member(team, PLAIN)
         response = post(owner, f"/acme/groups/{eng.id}/members/{maya.id}/remove", headers=HX)
-        assert response.status_code == 200 and response.headers["HX-Trigger"] == "group-changed"
+        assert response.status_code == 200
+        assert response.headers["HX-Trigger"] == "group-changed, group-member-removed"
         assert "Removed Maya from Engineering. They stay on the team." in text(response)
         db.session.expire_all()
         assert in_group(eng) == ["sam@example.com"]
