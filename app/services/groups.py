@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import json
 import uuid
+from typing import NamedTuple
 
-from sqlalchemy import delete, func, or_, select
+from sqlalchemy import and_, delete, false, func, or_, select
 from sqlalchemy.orm import Session
 
 from .. import text
@@ -252,6 +253,84 @@ def groups_of(session: Session, member: Member) -> list[UserGroup]:
     return list(session.scalars(
         select(UserGroup).join(UserGroupMember, UserGroupMember.group_id == UserGroup.id)
         .where(UserGroupMember.member_id == member.id).order_by(func.lower(UserGroup.name))))
+
+
+def groups_for_members(session: Session, member_ids: list) -> dict:
+    """{member_id: [UserGroup, …] by name} for a page of members, in ONE query (no N+1)."""
+    if not member_ids:
+        return {}
+    out: dict = {}
+    rows = session.execute(
+        select(UserGroupMember.member_id, UserGroup)
+        .join(UserGroup, UserGroupMember.group_id == UserGroup.id)
+        .where(UserGroupMember.member_id.in_(member_ids))
+        .order_by(func.lower(UserGroup.name), UserGroup.id)).all()
+    for member_id, group in rows:
+        out.setdefault(member_id, []).append(group)
+    return out
+
+
+class GroupRef(NamedTuple):
+    id: uuid.UUID
+    name: str
+
+
+def page_groups(session: Session, actor: Actor, customer: Customer, member_ids: list) -> tuple[list, dict]:
+    """For the team page, in ONE query: every group of the team by name (the filter's choices)
+    and {member_id: [GroupRef, …]} for the page's members (their chips). Rule 17."""
+    access.ensure_can_manage(actor, customer)
+    on = UserGroupMember.group_id == UserGroup.id
+    if member_ids:
+        on = and_(on, UserGroupMember.member_id.in_(member_ids))
+    else:
+        on = and_(on, false())
+    rows = session.execute(
+        select(UserGroup.id, UserGroup.name, UserGroupMember.member_id).select_from(UserGroup)
+        .outerjoin(UserGroupMember, on).where(UserGroup.customer_id == customer.id)
+        .order_by(func.lower(UserGroup.name), UserGroup.id)).all()
+    choices: list = []
+    by_member: dict = {}
+    for gid, name, member_id in rows:
+        if not choices or choices[-1].id != gid:
+            choices.append(GroupRef(gid, name))
+        if member_id is not None:
+            by_member.setdefault(member_id, []).append(choices[-1])
+    return choices, by_member
+
+
+def in_group(group_id):
+    """A where clause for members: "is in this group". An id that is no UUID matches no one."""
+    try:
+        gid = parse_id(group_id, "")
+    except NotFound:
+        return false()
+    return select(UserGroupMember.id).where(UserGroupMember.group_id == gid,
+                                            UserGroupMember.member_id == Member.id).exists()
+
+
+def candidates(session: Session, actor: Actor, customer: Customer, group_id, *, query: str | None = None,
+               keep=(), limit: int = 10) -> tuple[list[Member], Page]:
+    """The add-members picker (rule 17): ([the members in `keep`], a first page of the others)
+    among the team's live members who are not in the group yet, by name or email; `query`
+    matches a part of either, any case. `keep` are the people already ticked, so a new search
+    does not lose them; ids that are not such members are dropped."""
+    access.ensure_can_manage(actor, customer)
+    group = get_group(session, customer, group_id)
+    where = [Member.customer_id == customer.id, Member.deleted_at.is_(None), ~in_group(group.id)]
+    order = (func.lower(func.coalesce(Member.name, Member.email)), Member.id)
+    keep_ids = [i for i in _member_ids(list(keep)) if isinstance(i, uuid.UUID)][:GROUPS_MAX]
+    kept = list(session.scalars(select(Member).where(*where, Member.id.in_(keep_ids)).order_by(*order))) \
+        if keep_ids else []
+    query = (query or "").strip()[:320]
+    if query:
+        needle = text.like_pattern(query.lower())
+        where.append(or_(func.lower(Member.email).like(needle, escape="\\"),
+                         func.lower(Member.name).like(needle, escape="\\")))
+    if kept:
+        where.append(Member.id.not_in([m.id for m in kept]))
+    total = session.scalar(select(func.count(Member.id)).where(*where)) or 0
+    items = list(session.scalars(select(Member).where(*where).order_by(*order).limit(limit)))
+    return kept, Page(items=items, total=total, page=1, limit=limit)
 
 
 # --- changing groups ---------------------------------------------------------------------------
