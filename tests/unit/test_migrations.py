@@ -368,3 +368,53 @@ class TestMemberStatusRevision:
             sa.select(Member.email, Member.accepted_at).order_by(Member.email))}
         assert accepted == {"signed": now - timedelta(days=5), "claimed": now - timedelta(days=4),
                             "api": None, "none": None}
+
+
+class TestPagingRevision:
+    def test_0007_backfills_member_count_and_adds_the_indexes_and_downgrades(self, fresh_app):
+        """Revision 0007: customers.member_count from the live members of each customer, the
+        live-member paging indexes, and on PostgreSQL the pg_trgm search indexes; downgrading
+        to 0006 takes them all away again."""
+        import sqlalchemy as sa
+
+        from app.models import UTCDateTime
+
+        upgrade(revision="0006")
+        now = utcnow()
+        org_id, teams = uuid.uuid4(), {"big": uuid.uuid4(), "gone": uuid.uuid4(), "empty": uuid.uuid4()}
+        with db.engine.begin() as conn:
+            conn.execute(sa.table("organizations", *(sa.column(c, t) for c, t in (
+                ("id", sa.Uuid), ("slug", sa.String), ("name", sa.String), ("embed_origins", sa.JSON),
+                ("features", sa.JSON), ("created_at", UTCDateTime)))).insert().values(
+                id=org_id, slug="acme", name="Acme", embed_origins=[], features={}, created_at=now))
+            customers_t = sa.table("customers", *(sa.column(c, t) for c, t in (
+                ("id", sa.Uuid), ("organization_id", sa.Uuid), ("type", sa.String), ("name", sa.String),
+                ("metadata", sa.JSON), ("created_at", UTCDateTime))))
+            members_t = sa.table("members", *(sa.column(c, t) for c, t in (
+                ("id", sa.Uuid), ("customer_id", sa.Uuid), ("email", sa.String), ("role", sa.String),
+                ("deleted_at", UTCDateTime), ("created_at", UTCDateTime))))
+            for name, team_id in teams.items():
+                conn.execute(customers_t.insert().values(id=team_id, organization_id=org_id, type="team",
+                                                         name=name, metadata={}, created_at=now))
+            rows = [("big", n, None) for n in range(5)] + [("big", 5, now), ("gone", 0, now)]
+            for team, n, deleted in rows:
+                conn.execute(members_t.insert().values(
+                    id=uuid.uuid4(), customer_id=teams[team], email=f"p{n}@example.com",
+                    role="owner" if n == 0 else "member", deleted_at=deleted, created_at=now))
+        upgrade(revision="0007")
+        with db.engine.connect() as conn:
+            counts = dict(conn.execute(text("SELECT name, member_count FROM customers")).all())
+        assert counts == {"big": 5, "gone": 0, "empty": 0}
+        indexes = {ix["name"] for ix in inspect(db.engine).get_indexes("members")}
+        trigram = {"ix_members_live_email_trgm", "ix_members_live_name_trgm"}
+        assert {"ix_members_live_page", "ix_members_live_role"} <= indexes
+        if db.engine.dialect.name == "postgresql":
+            assert trigram <= indexes
+        else:
+            assert not trigram & indexes
+        downgrade(revision="0006")
+        indexes = {ix["name"] for ix in inspect(db.engine).get_indexes("members")}
+        assert not ({"ix_members_live_page", "ix_members_live_role"} | trigram) & indexes
+        assert "member_count" not in {c["name"] for c in inspect(db.engine).get_columns("customers")}
+        upgrade()
+        assert current_revision() == head_revision()
