@@ -1,6 +1,7 @@
 """Team members (DESIGN.md rules 1-8). Every function takes the acting member or token explicitly."""
 from __future__ import annotations
 
+import itertools
 import secrets
 import uuid
 from datetime import timedelta
@@ -424,6 +425,20 @@ def leave_team(session: Session, member: Member) -> Member:
 
 
 FILL_MAX = 100_000
+FILL_BATCH = 5000
+FILL_COLUMNS = ("id", "customer_id", "role", "email", "name", "created_at")
+
+
+def _copy_members(connection, rows) -> None:
+    """PostgreSQL: the rows through COPY … FROM STDIN (psycopg's `cursor.copy`), in the
+    session's transaction. An executemany sends one INSERT per row (psycopg pipelines them,
+    but each is still parsed, planned and executed: ~10 s for 100,000 on this machine); COPY
+    streams them into one statement."""
+    cursor = connection.connection.driver_connection.cursor()
+    with cursor.copy(f"COPY members ({', '.join(FILL_COLUMNS)}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row((row["id"], row["customer_id"], row["role"].value, row["email"],
+                            row["name"], row["created_at"]))
 
 
 def fill_synthetic(session: Session, actor: Actor, customer: Customer, count: int) -> int:
@@ -437,13 +452,15 @@ def fill_synthetic(session: Session, actor: Actor, customer: Customer, count: in
         raise NotPermitted(TEAM_PLAN_REQUIRED)
     lock_customer(session, customer)
     run, start = secrets.token_hex(4), utcnow()
-    for offset in range(0, count, 5000):
-        session.execute(insert(Member), [
-            {"id": uuid.uuid4(), "customer_id": customer.id, "role": Role.MEMBER,
+    rows = ({"id": uuid.uuid4(), "customer_id": customer.id, "role": Role.MEMBER,
              "email": f"member-{run}-{n:06d}@fill.example", "name": f"Synthetic Member {n}",
-             "created_at": start + timedelta(microseconds=n)}
-            for n in range(offset + 1, min(count, offset + 5000) + 1)
-        ])
+             "created_at": start + timedelta(microseconds=n)} for n in range(1, count + 1))
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        _copy_members(connection, rows)
+    else:  # SQLite's executemany is one prepared statement stepped per row, in C
+        while batch := list(itertools.islice(rows, FILL_BATCH)):
+            session.execute(insert(Member), batch)
     add_to_member_count(session.connection(), customer.id, count)  # a bulk insert skips the ORM hook
     session.expire(customer, ["member_count"])
     activity.record(session, actor, customer, "team.filled", subject_type="customer",
