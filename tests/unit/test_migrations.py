@@ -10,6 +10,7 @@ from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from flask import current_app
 from flask_migrate import downgrade, upgrade
+from sqlalchemy import create_engine as sa_create_engine
 from sqlalchemy import inspect, text
 from sqlalchemy import insert as insert_into
 from sqlalchemy.exc import IntegrityError
@@ -418,3 +419,31 @@ class TestPagingRevision:
         assert "member_count" not in {c["name"] for c in inspect(db.engine).get_columns("customers")}
         upgrade()
         assert current_revision() == head_revision()
+
+    @pytest.mark.postgres
+    def test_0007_goes_on_without_trigram_indexes_when_pg_trgm_cannot_be_created(
+            self, tmp_path, smtp_sink, caplog):
+        """The fallback: CREATE EXTENSION fails (here: no schema to create it in), the savepoint
+        keeps the migration's transaction usable, and a log line says search will scan."""
+        import importlib.util
+        import logging
+        import os
+
+        url = new_database("postgresql", tmp_path)
+        try:
+            path = os.path.join(os.path.dirname(__file__), "..", "..", "migrations", "versions",
+                                "0007_member_paging_indexes.py")
+            spec = importlib.util.spec_from_file_location("revision_0007", path)
+            revision = importlib.util.module_from_spec(spec)
+            spec.loader.exec_module(revision)
+            engine = sa_create_engine(url)
+            with engine.connect() as conn, caplog.at_level(logging.WARNING):
+                conn.execute(text("SET search_path = ''"))
+                assert revision._pg_trgm(conn) is False
+                assert conn.execute(text("SELECT 1")).scalar() == 1  # the transaction goes on
+                assert conn.execute(text("SELECT count(*) FROM pg_catalog.pg_extension"
+                                         " WHERE extname = 'pg_trgm'")).scalar() == 0
+            engine.dispose()
+            assert "pg_trgm is not available" in caplog.text and "scan" in caplog.text
+        finally:
+            _drop_database(url)
