@@ -11,6 +11,7 @@ from sqlalchemy.engine import Engine
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import config as config_module
+from . import models
 from .extensions import csrf, db, limiter, login_manager, migrate
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -53,7 +54,8 @@ def create_app(config: dict | None = None) -> Flask:
             logging.getLogger("portal.errors").warning("Database connection lost at teardown")
             db.session.registry.clear()
 
-    migrate.init_app(app, db, directory=os.path.join(ROOT, "migrations"))
+    migrate.init_app(app, db, directory=os.path.join(ROOT, "migrations"),
+                     include_object=models.migrations_compare)
     csrf.init_app(app)
     try:
         limiter.init_app(app)
