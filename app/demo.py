@@ -22,7 +22,7 @@ from .models import (
     Subscription,
     utcnow,
 )
-from .services import invitations, mail, organizations, seats, signin
+from .services import groups, invitations, mail, organizations, seats, signin
 from .services.access import Actor
 
 DEMO_SLUG = "acme"
@@ -78,6 +78,7 @@ def seed(session) -> Organization:
     session.flush()
     subscription = organizations.set_seat_count(session, globex, 10, product_name="Acme Pro")
     _seed_seats(session, subscription, members)
+    _seed_groups(session, globex, members)
 
     initech = organizations.create_team(
         session, org, name="Initech", owner_email="peter@initech.example", owner_name="Peter Gibbons",
@@ -116,6 +117,17 @@ def _seed_seats(session, subscription, members) -> None:
     session.execute(delete(OutboxEmail).where(
         OutboxEmail.to_address.in_(["contractor@globex.example", "ben@globex.example"])))
     session.flush()
+
+
+def _seed_groups(session, team: Customer, members) -> None:
+    """Two user groups, made by the owner through the groups service (the Groups page shows
+    them; the vendor reads them through /client/v4)."""
+    owner = Actor(member=members[TEAM[0][1]])
+    for name, emails in (("Engineering", ["maya@globex.example", "sam@globex.example",
+                                          "priya@globex.example"]),
+                         ("Finance", ["ben@globex.example"])):
+        group = groups.create_group(session, owner, team, name=name)
+        groups.add_members(session, owner, team, group.id, [members[e].id for e in emails])
 
 
 @click.command("demo")

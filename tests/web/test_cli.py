@@ -24,6 +24,8 @@ from app.models import (
     Seat,
     SeatStatus,
     Subscription,
+    UserGroup,
+    UserGroupMember,
 )
 from app.security import hash_token
 from app.services import mail, organizations
@@ -387,6 +389,16 @@ class TestDemo:
             "token": path.split("token=")[1], "csrf_token": csrf_token(client, path)})
         assert response.request.path == "/acme/team"
         assert "Olivia" in response.get_data(as_text=True)
+
+    def test_the_demo_team_has_user_groups_to_show(self, app, cli, session):
+        assert_ok(cli("demo", "--no-serve"))
+        rows = session.execute(
+            select(UserGroup.name, func.count(UserGroupMember.member_id))
+            .join(UserGroupMember, UserGroupMember.group_id == UserGroup.id)
+            .group_by(UserGroup.name)).all()
+        assert dict(rows) == {"Engineering": 3, "Finance": 1}
+        assert_ok(cli("demo", "--no-serve"))  # a second run adds no second set
+        assert session.scalar(select(func.count()).select_from(UserGroup)) == 2
 
     def test_every_run_prints_a_working_claim_link_for_the_invitee(self, app, cli):
         claim = re.compile(r"http://127\.0\.0\.1:5000(/acme/claim\?token=\S+)")
