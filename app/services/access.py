@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, lazyload
 
 from ..errors import NotFound, NotPermitted
 from ..models import Customer, CustomerType, Member, OrganizationToken
@@ -94,6 +94,7 @@ def get_member(session: Session, customer: Customer, member_id) -> Member:
     member = session.scalar(
         select(Member)
         .where(Member.id == mid, Member.customer_id == customer.id, Member.deleted_at.is_(None))
+        .options(lazyload(Member.customer))  # it is `customer`, already loaded: no join again
         .execution_options(populate_existing=True)
     )
     if member is None:

@@ -6,7 +6,7 @@ import uuid
 from datetime import timedelta
 
 from sqlalchemy import String, cast, func, insert, literal, null, or_, select, type_coerce, union_all
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, lazyload
 
 from .. import text
 from ..errors import NotFound, NotPermitted, RuleViolation
@@ -117,6 +117,7 @@ def list_members(
     items = list(
         session.scalars(
             select(Member).where(*where).order_by(*order).offset((page - 1) * limit).limit(limit)
+            .options(lazyload(Member.customer))  # the caller holds the customer already
         )
     )
     return Page(items=items, total=total, page=page, limit=limit)

@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, lazyload
 
 from .. import text
 from ..errors import NotFound, PortalError, RuleViolation
@@ -191,7 +191,7 @@ def get_customer(session: Session, organization: Organization, customer_id) -> C
             Customer.id == cid,
             Customer.organization_id == organization.id,
             Customer.deleted_at.is_(None),
-        )
+        ).options(lazyload(Customer.organization))  # it is `organization`: no join again
     )
     if customer is None:
         raise NotFound("Customer not found.")
