@@ -82,7 +82,7 @@ def avatar_tone(value: str | None) -> int:
 # Macros every template may call without importing them: htmx renders single blocks of a page,
 # and a block alone does not run the imports at the top of its template.
 MACROS = {"_icons.html": ("icon",), "_macros.html": ("field",),
-          "portal/_people.html": ("person", "seat_badge", "status_pill", "when")}
+          "portal/_people.html": ("person", "seat_badge", "status_pill", "when", "group_chips")}
 
 
 def install_macros(app) -> None:

@@ -9,12 +9,13 @@ from flask import flash, g, request, url_for
 
 from .. import text
 from ..auth.session import member_required
-from ..errors import PortalError, RuleViolation
+from ..errors import NotFound, PortalError, RuleViolation
 from ..errors_web import error_response
 from ..extensions import db
 from ..models import CustomerType, Role
-from ..services import access, members, seats, sessions
+from ..services import access, groups, members, seats, sessions
 from ..services.access import Actor
+from ..services.ids import parse_id
 from ..services.paging import Page
 from ..web import fragments, is_htmx, redirect_to, render
 from . import bp
@@ -47,9 +48,18 @@ def _filters(source) -> dict:
         "q": text.without_unsafe(query) if refused else query,
         "q_error": text.MESSAGE if refused else None,
         "role": role if role in {r.value for r in Role} else "",
+        "group": _group_id(source.get("group")),
         "page": max(1, _int(source.get("page"), 1)),
         "size": size if size in PAGE_SIZES else DEFAULT_SIZE,
     }
+
+
+def _group_id(value) -> str:
+    """A group filter as the canonical dashed id, or "" for none or anything that is no id."""
+    try:
+        return str(parse_id((value or "").strip(), "")) if value else ""
+    except NotFound:
+        return ""
 
 
 def _current_filters() -> dict:
@@ -63,11 +73,17 @@ def _current_filters() -> dict:
 def _team_context(filters: dict, **extra) -> dict:
     page = members.list_members(
         db.session, _actor(), g.member.customer, query=filters["q"],
-        role=filters["role"] or None, page=filters["page"], limit=filters["size"],
+        role=filters["role"] or None, group_id=filters["group"] or None, page=filters["page"],
+        limit=filters["size"],
     )
     seat_status, last_sign_in = members.row_facts(db.session, [m.id for m in page.items])
+    choices, member_groups = groups.page_groups(db.session, _actor(), g.member.customer,
+                                                [m.id for m in page.items])
     context = {
         "page": page,
+        "member_groups": member_groups,
+        "group_choices": choices,
+        "group_name": next((c.name for c in choices if str(c.id) == filters["group"]), None),
         "seat_status": seat_status,
         "last_sign_in": last_sign_in,
         "filters": filters,
@@ -90,6 +106,7 @@ def _row_context(member, **extra) -> dict:
         "m": member,
         "seat_status": seats.member_seat_status(db.session, [member.id]),
         "last_sign_in": sessions.last_sign_ins(db.session, [member.id]),
+        "member_groups": groups.groups_for_members(db.session, [member.id]),
         "viewer": g.member,
         "allowed": members.allowed_actions,
         "editing_id": None,
@@ -203,7 +220,9 @@ def _edit_response(member, form: EditMemberForm, status: int):
     page = Page(items=[member], total=1, page=1, limit=1)
     context = _team_context(_filters({}))
     context.update(page=page, seat_status=seats.member_seat_status(db.session, [member.id]),
-                   last_sign_in=sessions.last_sign_ins(db.session, [member.id]), editing_id=member.id, edit_form=form, single=True)
+                   last_sign_in=sessions.last_sign_ins(db.session, [member.id]),
+                   member_groups=groups.groups_for_members(db.session, [member.id]),
+                   editing_id=member.id, edit_form=form, single=True)
     return render(TEAM, status=status, **context)
 
 

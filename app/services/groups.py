@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import json
 import uuid
+from typing import NamedTuple
 
-from sqlalchemy import delete, func, or_, select
+from sqlalchemy import and_, delete, false, func, or_, select
 from sqlalchemy.orm import Session
 
 from .. import text
@@ -248,6 +249,59 @@ def groups_of(session: Session, member: Member) -> list[UserGroup]:
     return list(session.scalars(
         select(UserGroup).join(UserGroupMember, UserGroupMember.group_id == UserGroup.id)
         .where(UserGroupMember.member_id == member.id).order_by(func.lower(UserGroup.name))))
+
+
+def groups_for_members(session: Session, member_ids: list) -> dict:
+    """{member_id: [UserGroup, …] by name} for a page of members, in ONE query (no N+1)."""
+    if not member_ids:
+        return {}
+    out: dict = {}
+    rows = session.execute(
+        select(UserGroupMember.member_id, UserGroup)
+        .join(UserGroup, UserGroupMember.group_id == UserGroup.id)
+        .where(UserGroupMember.member_id.in_(member_ids))
+        .order_by(func.lower(UserGroup.name), UserGroup.id)).all()
+    for member_id, group in rows:
+        out.setdefault(member_id, []).append(group)
+    return out
+
+
+class GroupRef(NamedTuple):
+    id: uuid.UUID
+    name: str
+
+
+def page_groups(session: Session, actor: Actor, customer: Customer, member_ids: list) -> tuple[list, dict]:
+    """For the team page, in ONE query: every group of the team by name (the filter's choices)
+    and {member_id: [GroupRef, …]} for the page's members (their chips). Rule 17."""
+    access.ensure_can_manage(actor, customer)
+    on = UserGroupMember.group_id == UserGroup.id
+    if member_ids:
+        on = and_(on, UserGroupMember.member_id.in_(member_ids))
+    else:
+        on = and_(on, false())
+    rows = session.execute(
+        select(UserGroup.id, UserGroup.name, UserGroupMember.member_id).select_from(UserGroup)
+        .outerjoin(UserGroupMember, on).where(UserGroup.customer_id == customer.id)
+        .order_by(func.lower(UserGroup.name), UserGroup.id)).all()
+    choices: list = []
+    by_member: dict = {}
+    for gid, name, member_id in rows:
+        if not choices or choices[-1].id != gid:
+            choices.append(GroupRef(gid, name))
+        if member_id is not None:
+            by_member.setdefault(member_id, []).append(choices[-1])
+    return choices, by_member
+
+
+def in_group(group_id):
+    """A where clause for members: "is in this group". An id that is no UUID matches no one."""
+    try:
+        gid = parse_id(group_id, "")
+    except NotFound:
+        return false()
+    return select(UserGroupMember.id).where(UserGroupMember.group_id == gid,
+                                            UserGroupMember.member_id == Member.id).exists()
 
 
 # --- changing groups ---------------------------------------------------------------------------

@@ -93,6 +93,7 @@ def list_members(
     *,
     query: str | None = None,
     role: Role | None = None,
+    group_id=None,
     page: int = 1,
     limit: int = 25,
     newest_first: bool = False,
@@ -111,6 +112,8 @@ def list_members(
                          func.lower(Member.name).like(needle, escape="\\")))
     if role is not None:
         where.append(Member.role == parse_role(role))
+    if group_id is not None:  # members of that group (a group of another team matches no one)
+        where.append(groups.in_group(group_id))
     total = session.scalar(select(func.count(Member.id)).where(*where)) or 0
     page = within(page, total, limit)
     order = (Member.created_at.desc(), Member.id.desc()) if newest_first else (Member.created_at, Member.id)

@@ -20,6 +20,7 @@ from app import config
 from app.extensions import db
 from app.models import Role, Subscription
 from app.services import members as member_service
+from app.services import groups as group_service
 from app.services import organizations, signin
 from app.services import seats as seat_service
 from app.services.invitations import claim_seat
@@ -57,6 +58,12 @@ def seed_portal(live_server) -> Portal:
     pending = seat_service.assign_seat(db.session, owner, sub, email=PENDING, base_url=live_server.url)
     db.session.commit()
     claim_seat(db.session, token, organization=org)
+    # Groups, so the team page shows its chips and group filter, and the Groups pages have rows.
+    engineering = group_service.create_group(db.session, owner, team, name="Engineering")
+    finance = group_service.create_group(db.session, owner, team, name="Finance")
+    group_service.add_members(db.session, owner, team, engineering.id,
+                              [member(team, e).id for e in (PLAIN, "kim@example.com")])
+    group_service.add_members(db.session, owner, team, finance.id, [member(team, PLAIN).id])
     db.session.commit()
     return Portal(org=org, team=team, subscription=sub, pending_seat_id=str(pending.id))
 
@@ -198,6 +205,16 @@ def team_edit_mode(v: Visit):
     team_owner(v)
     menu_item(v.page, "Maya", re.compile(r"^Edit")).click()
     expect(v.page.get_by_role("row").filter(has_text=PLAIN).get_by_label("Name", exact=True)).to_be_visible()
+    return v.page
+
+
+def team_filtered_by_group(v: Visit):
+    """The team page filtered by a group from the filter bar's select."""
+    team_owner(v)
+    v.page.get_by_label("Group", exact=True).select_option(label="Engineering")
+    v.page.wait_for_url(re.compile(r"group="))
+    expect(v.page.get_by_role("row").filter(has_text="@example.com")).to_have_count(2)
+    v.page.wait_for_load_state("networkidle")
     return v.page
 
 
@@ -413,6 +430,7 @@ STATES = {
     "team-make-owner-dialog-mistyped-email": make_owner_dialog_mistyped,
     "team-edit-mode": team_edit_mode,
     "team-search-no-results": team_search_no_results,
+    "team-filtered-by-group": team_filtered_by_group,
     "seats": seats,
     "seats-revoke-dialog": seats_revoke_dialog,
     "seats-revoke-confirm-page-nojs": seats_revoke_page,

@@ -360,3 +360,39 @@ class TestGroupEventsReadAsSentences:
         assert said["group.members_replaced"].details == ("Added: ida@example.com", "Removed: maya@example.com")
         assert said["group.renamed"].sentence.endswith("renamed the group Engineering to Platform")
         assert said["group.deleted"].details == ("2 members lost the group: ida@example.com, sam@example.com",)
+
+
+class TestTeamPageGroups:
+    """What the team page reads: chips for a page of members, the filter's choices, and the
+    `group_id` filter of members.list_members."""
+
+    def test_page_groups_gives_every_group_once_and_each_members_groups_by_name(self, session, team, owner):
+        eng = groups.create_group(session, owner, team, name="engineering")
+        fin = groups.create_group(session, owner, team, name="Finance")
+        groups.create_group(session, owner, team, name="Contractors")
+        groups.add_members(session, owner, team, eng.id, ids(team, "maya@example.com", "sam@example.com"))
+        groups.add_members(session, owner, team, fin.id, ids(team, "maya@example.com"))
+        maya, sam, ida = ids(team, "maya@example.com", "sam@example.com", "ida@example.com")
+        choices, by_member = groups.page_groups(session, owner, team, [maya, sam, ida])
+        assert [c.name for c in choices] == ["Contractors", "engineering", "Finance"]
+        assert [g.name for g in by_member[maya]] == ["engineering", "Finance"]
+        assert [g.name for g in by_member[sam]] == ["engineering"]
+        assert ida not in by_member
+        assert groups.page_groups(session, owner, team, [])[1] == {}
+        assert [g.name for g in groups.groups_for_members(session, [maya])[maya]] == ["engineering", "Finance"]
+
+    def test_page_groups_is_for_managers_only(self, session, team):
+        with pytest.raises(NotPermitted):
+            groups.page_groups(session, as_(team, "maya@example.com"), team, [])
+
+    def test_list_members_filters_by_group(self, session, team, other_team, owner, group):
+        groups.add_members(session, owner, team, group.id, ids(team, "maya@example.com", "ida@example.com"))
+        page = members.list_members(session, owner, team, group_id=group.id)
+        assert sorted(m.email for m in page.items) == ["ida@example.com", "maya@example.com"]
+        assert page.total == 2
+        assert members.list_members(session, owner, team, group_id=str(group.id), query="ida").total == 1
+        other = groups.create_group(session, as_(other_team, "zed@other.example"), other_team, name="X")
+        groups.add_members(session, as_(other_team, "zed@other.example"), other_team, other.id,
+                           ids(other_team, "yan@other.example"))
+        assert members.list_members(session, owner, team, group_id=other.id).total == 0
+        assert members.list_members(session, owner, team, group_id="not-an-id").total == 0
