@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session, lazyload
 
 from .. import text
@@ -44,8 +44,18 @@ SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
 RESERVED_SLUGS = {"v1", "static", "openapi.json", "healthz", "embed"}
 
 
+# Built once, run with bound values: every request runs this lookup, and building the statement
+# costs SQLAlchemy more than SQLite takes to run it (benchmarks/README.md, step 3).
+_BY_SLUG = select(Organization).where(Organization.slug == bindparam("slug"))
+_LIVE_CUSTOMER = select(Customer).where(
+    Customer.id == bindparam("customer_id"),
+    Customer.organization_id == bindparam("organization_id"),
+    Customer.deleted_at.is_(None),
+).options(lazyload(Customer.organization))  # it is `organization`: no join again
+
+
 def get_organization(session: Session, slug: str) -> Organization:
-    org = session.scalar(select(Organization).where(Organization.slug == slug))
+    org = session.scalar(_BY_SLUG, {"slug": slug})
     if org is None:
         raise NotFound(f"No organization called {slug!r}.")
     return org
@@ -186,13 +196,7 @@ def update_customer(
 
 def get_customer(session: Session, organization: Organization, customer_id) -> Customer:
     cid = parse_id(customer_id, "Customer not found.")
-    customer = session.scalar(
-        select(Customer).where(
-            Customer.id == cid,
-            Customer.organization_id == organization.id,
-            Customer.deleted_at.is_(None),
-        ).options(lazyload(Customer.organization))  # it is `organization`: no join again
-    )
+    customer = session.scalar(_LIVE_CUSTOMER, {"customer_id": cid, "organization_id": organization.id})
     if customer is None:
         raise NotFound("Customer not found.")
     return customer
