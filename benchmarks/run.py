@@ -152,12 +152,16 @@ def main() -> int:
         servers.append(gunicorn("hello:app", hello_port, env, HERE, log))
         servers.append(gunicorn("wsgi:app", portal_port, env, ROOT, log))
 
-        # The add-member form's CSRF token lives in the session: take the cookie the page sets.
-        status, html, cookies = fetch(portal_port, f"/{small['slug']}/team", {"Cookie": small["cookie"]})
-        match = CSRF_RE.search(html)
-        if status != 200 or not match:
-            raise SystemExit(f"the signed-in team page answered {status} without a CSRF token")
-        form_cookie = cookies[-1] if cookies else small["cookie"]
+        # The add-member form's CSRF token lives in the session: take the cookie the page sets,
+        # and send it from then on, as a browser does (else every page mints a new CSRF token
+        # and sends a new session cookie, which no browser sees after its first page).
+        for team in (large, small):
+            status, html, cookies = fetch(portal_port, f"/{team['slug']}/team", {"Cookie": team["cookie"]})
+            match = CSRF_RE.search(html)
+            if status != 200 or not match:
+                raise SystemExit(f"the signed-in team page answered {status} without a CSRF token")
+            team["cookie"] = cookies[-1] if cookies else team["cookie"]
+        form_cookie = small["cookie"]
         script = os.path.join(tmp, "add_member.lua")
         with open(script, "w") as f:
             f.write(ADD_LUA % {"csrf": match.group(1) or match.group(2), "run": run,
