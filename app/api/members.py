@@ -7,6 +7,7 @@ import uuid
 from flask import g
 from sqlalchemy import select
 
+from .. import wire
 from ..errors import NotFound
 from ..extensions import db
 from ..models import Customer as CustomerRow
@@ -45,7 +46,9 @@ def _list(customer: CustomerRow, query: MemberListQuery) -> dict:
         db.session, g.actor, customer, role=Role(query.role) if query.role else None,
         page=query.page, limit=query.limit, newest_first=query.newest_first,
     )
-    return listing([Member.from_row(m) for m in page.items], page.total, query.limit)
+    # The JSON bodies themselves (app/wire.py), not a pydantic model of each read back into JSON:
+    # the same bytes, without validating what the database just gave us.
+    return listing([wire.member_body(m) for m in page.items], page.total, query.limit)
 
 
 def _create(customer: CustomerRow, body: MemberCreateFromCustomer):
@@ -94,7 +97,7 @@ def create_member(path: IdPath, body: MemberCreateFromCustomer):
 def get_member(path: CustomerMemberPath):
     """Scopes: `members:read` `members:write`."""
     customer = customer_by_id(path.id)
-    return Member.from_row(member_service.get_member(db.session, customer, path.member_id))
+    return wire.member_body(member_service.get_member(db.session, customer, path.member_id))
 
 
 @operation(bp, "PATCH", "/customers/<id>/members/<member_id>", "customers:members:update",
