@@ -14,6 +14,7 @@ from ..models import Customer as CustomerRow
 from ..models import Member as MemberRow
 from ..models import Role
 from ..services import members as member_service
+from ..services import organizations
 from . import bp
 from .auth import org
 from .customers import customer_by_external_id, customer_by_id, customer_from
@@ -96,8 +97,8 @@ def create_member(path: IdPath, body: MemberCreateFromCustomer):
            errors=(404,))
 def get_member(path: CustomerMemberPath):
     """Scopes: `members:read` `members:write`."""
-    customer = customer_by_id(path.id)
-    return wire.member_body(member_service.get_member(db.session, customer, path.member_id))
+    return wire.member_body(organizations.get_customer_member(db.session, g.organization, path.id,
+                                                              path.member_id))
 
 
 @operation(bp, "PATCH", "/customers/<id>/members/<member_id>", "customers:members:update",
