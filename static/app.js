@@ -183,7 +183,8 @@
     var next = row.nextElementSibling || row.previousElementSibling;
     var control = next && (next.querySelector("details[data-menu] > summary") || next);
     if (control && control === next) next.tabIndex = -1;
-    return control || document.getElementById("member-summary") || document.getElementById("main");
+    return control || document.getElementById("member-summary") || document.querySelector(".table-summary") ||
+      document.getElementById("main");
   }
 
   // ---- htmx wiring -----------------------------------------------------------------------

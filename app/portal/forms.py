@@ -1,14 +1,16 @@
 """Portal forms: they check the shape of the input; the members service checks the rules."""
 from ..forms import Form
-from wtforms import EmailField, SelectField, StringField
+from wtforms import EmailField, SelectField, SelectMultipleField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
 
+from ..services.groups import NAME_MAX as GROUP_NAME_MAX
 from ..services.members import NAME_MAX
 
 # The forms offer no "owner": ownership moves only by transfer (rule 3).
 ROLE_CHOICES = [SelectChoice("member", "Member"), SelectChoice("billing_manager", "Billing manager")]
 NAME_TOO_LONG = f"The name can be at most {NAME_MAX} characters."
+GROUP_NAME_TOO_LONG = f"A group name can be at most {GROUP_NAME_MAX} characters."
 
 
 class AddMemberForm(Form):
@@ -51,3 +53,19 @@ class NameForm(Form):
     name = StringField("Your name", id="my-name",
                        validators=[Optional(), Length(max=NAME_MAX, message=NAME_TOO_LONG)],
                        render_kw={"autocomplete": "name"})
+
+
+class GroupForm(Form):
+    """A group's name, to create or rename it; the groups service checks the rules (18)."""
+
+    name = StringField("Group name", id="group-name",
+                       validators=[DataRequired("Give the group a name."),
+                                   Length(max=GROUP_NAME_MAX, message=GROUP_NAME_TOO_LONG)],
+                       render_kw={"autocomplete": "off", "maxlength": GROUP_NAME_MAX})
+
+
+class AddToGroupForm(Form):
+    """The people ticked in the add-members picker."""
+
+    member_id = SelectMultipleField("People to add", choices=[], validate_choice=False,
+                                    validators=[DataRequired("Tick at least one person to add.")])

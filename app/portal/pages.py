@@ -6,7 +6,7 @@ from flask import flash, g, request, url_for
 from ..auth.session import member_required
 from ..extensions import db
 from ..errors import PortalError, RuleViolation
-from ..services import activity, members, seats
+from ..services import activity, groups, members, seats
 from ..services.access import Actor
 from ..web import is_htmx, redirect_to, render
 from . import bp
@@ -38,7 +38,8 @@ def me():
 
 def _me_page(form, *, status: int = 200, block: str | None = None, **extra):
     return render("portal/me.html", block, status=status, member=g.member, form=form,
-                  seats=seats.member_seats(db.session, g.member), **extra)
+                  seats=seats.member_seats(db.session, g.member),
+                  my_groups=groups.groups_of(db.session, g.member), **extra)
 
 
 @bp.post("/me/name")

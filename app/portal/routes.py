@@ -273,7 +273,7 @@ def _confirm(member_id, action: str, *, transfer_form=None, status: int = 200):
     member = members.get_member(db.session, g.member.customer, member_id)
     facts = {"confirm": action, "target": member, "viewer": g.member, "transfer_form": transfer_form}
     if action == "make_owner":
-        facts["never_signed_in"] = not sessions.ever_signed_in(db.session, member)
+        facts["never_signed_in"] = member.accepted_at is None  # still "Invited" (rule 22)
     else:
         facts["seats_held"] = seats.live_seat_count(db.session, member)
     if is_htmx():

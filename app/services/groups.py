@@ -304,6 +304,31 @@ def in_group(group_id):
                                             UserGroupMember.member_id == Member.id).exists()
 
 
+def candidates(session: Session, actor: Actor, customer: Customer, group_id, *, query: str | None = None,
+               keep=(), limit: int = 10) -> tuple[list[Member], Page]:
+    """The add-members picker (rule 17): ([the members in `keep`], a first page of the others)
+    among the team's live members who are not in the group yet, by name or email; `query`
+    matches a part of either, any case. `keep` are the people already ticked, so a new search
+    does not lose them; ids that are not such members are dropped."""
+    access.ensure_can_manage(actor, customer)
+    group = get_group(session, customer, group_id)
+    where = [Member.customer_id == customer.id, Member.deleted_at.is_(None), ~in_group(group.id)]
+    order = (func.lower(func.coalesce(Member.name, Member.email)), Member.id)
+    keep_ids = [i for i in _member_ids(list(keep)) if isinstance(i, uuid.UUID)][:GROUPS_MAX]
+    kept = list(session.scalars(select(Member).where(*where, Member.id.in_(keep_ids)).order_by(*order))) \
+        if keep_ids else []
+    query = (query or "").strip()[:320]
+    if query:
+        needle = text.like_pattern(query.lower())
+        where.append(or_(func.lower(Member.email).like(needle, escape="\\"),
+                         func.lower(Member.name).like(needle, escape="\\")))
+    if kept:
+        where.append(Member.id.not_in([m.id for m in kept]))
+    total = session.scalar(select(func.count(Member.id)).where(*where)) or 0
+    items = list(session.scalars(select(Member).where(*where).order_by(*order).limit(limit)))
+    return kept, Page(items=items, total=total, page=1, limit=limit)
+
+
 # --- changing groups ---------------------------------------------------------------------------
 
 def _name_taken(session: Session, customer: Customer, name: str, but=None) -> bool:

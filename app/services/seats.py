@@ -23,7 +23,7 @@ from ..errors import (
     SeatNotPending,
 )
 from ..models import Customer, Member, Seat, SeatStatus, Subscription, utcnow
-from . import access, activity, signin, webhooks
+from . import access, activity, sessions, signin, webhooks
 from .access import Actor
 from .ids import parse_id
 from .invitations import (  # noqa: F401 - re-exported for the portal and the API
@@ -181,7 +181,7 @@ def assign_seat(
     the member is created with role `member` if needed, a revoked row is reused, and an
     invitation is queued (11); its token is random, stored hashed and expires after
     INVITATION_DAYS (12). With `immediate_claim` (API only) the seat is claimed at once and no
-    email is sent. The raw token is on the returned object as `seat.invitation_token`.
+    email is sent, and the member is accepted (22). The raw token is on the returned object as `seat.invitation_token`.
     Announces customer_seat.assigned (and .claimed with `immediate_claim`) (25)."""
     customer = subscription.customer
     days = setting("INVITATION_DAYS", invitation_days, INVITATION_DAYS)
@@ -225,6 +225,9 @@ def assign_seat(
     token = None
     if immediate_claim:
         seat.status, seat.claimed_at = SeatStatus.CLAIMED, utcnow()
+        # The vendor vouches for the person: a claimed seat accepts them, as a claim through the
+        # link does and as migration 0005 did for seats claimed before (rule 22).
+        sessions.mark_accepted(member, seat.claimed_at)
         seat.invitation_token_hash = seat.invitation_expires_at = seat.invitation_sent_at = None
         seat.invitation_token = None
     else:

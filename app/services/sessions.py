@@ -144,15 +144,6 @@ def exchange_handoff(
     return browser, token
 
 
-def ever_signed_in(session: Session, member: Member) -> bool:
-    """Whether the person has ever proven their email here: a sign-in, a claim or an embed
-    hand-off opened a browser session for them (a session the vendor minted does not count)."""
-    return session.scalar(
-        select(PortalSession.id).where(PortalSession.member_id == member.id,
-                                       PortalSession.kind != "api").limit(1)
-    ) is not None
-
-
 def last_sign_ins(session: Session, member_ids: list) -> dict:
     """{member_id: when they last opened a session themselves} for the given members (a session
     the vendor minted does not count): one query for a whole page of the team."""

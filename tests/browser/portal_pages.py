@@ -340,6 +340,104 @@ def leave_confirm_page(v: Visit):
     return v.page
 
 
+# --- groups ----------------------------------------------------------------------------------
+
+def group_id(v: Visit, name: str) -> str:
+    return str(next(x.id for x in group_service.list_groups(db.session, as_(v.portal.team, OWNER),
+                                                            v.portal.team, limit=500).items if x.name == name))
+
+
+def groups_list(v: Visit):
+    v.sign_in(OWNER)
+    v.goto("/acme/groups")
+    heading(v.page, "Groups")
+    expect(v.page.get_by_role("link", name="Engineering", exact=True)).to_be_visible()
+    return v.page
+
+
+def groups_empty(v: Visit):
+    for name in ("Engineering", "Finance"):
+        group_service.delete_group(db.session, as_(v.portal.team, OWNER), v.portal.team, group_id(v, name))
+    db.session.commit()
+    v.sign_in(OWNER)
+    v.goto("/acme/groups")
+    expect(v.page.get_by_text("No groups yet.")).to_be_visible()
+    return v.page
+
+
+def groups_row_menu_open(v: Visit):
+    groups_list(v)
+    menu_item(v.page, "Engineering", re.compile(r"^Delete"))
+    return v.page
+
+
+def groups_rename_mode(v: Visit):
+    groups_list(v)
+    menu_item(v.page, "Finance", re.compile(r"^Rename")).click()
+    expect(v.page.get_by_label("Name of the group")).to_be_focused()
+    return v.page
+
+
+def groups_delete_dialog(v: Visit):
+    groups_list(v)
+    menu_item(v.page, "Engineering", re.compile(r"^Delete")).click()
+    expect(v.page.get_by_role("dialog", name="Delete the group Engineering?")).to_be_visible()
+    return v.page
+
+
+def groups_create_error(v: Visit):
+    groups_list(v)
+    v.page.get_by_label("Group name").fill("finance")
+    v.page.get_by_role("button", name="Create group").click()
+    expect(v.page.get_by_label("Group name")).to_have_attribute("aria-invalid", "true")
+    return v.page
+
+
+def group_page(v: Visit):
+    v.sign_in(OWNER)
+    v.goto(f"/acme/groups/{group_id(v, 'Engineering')}")
+    heading(v.page, "Engineering")
+    return v.page
+
+
+def group_picker_search(v: Visit):
+    group_page(v)
+    v.page.get_by_label("Find people on the team").fill("s")
+    expect(v.page.get_by_role("status").filter(has_text="for “s”")).to_be_visible()
+    v.page.get_by_role("checkbox").first.check()
+    return v.page
+
+
+def group_picker_error(v: Visit):
+    group_page(v)
+    v.page.get_by_role("button", name="Add selected").click()
+    expect(v.page.get_by_text("Tick at least one person to add.")).to_be_visible()
+    return v.page
+
+
+def group_remove_dialog(v: Visit):
+    group_page(v)
+    menu_item(v.page, "Kim Lee", re.compile(r"^Remove")).click()
+    expect(v.page.get_by_role("dialog", name="Remove Kim Lee from Engineering?")).to_be_visible()
+    return v.page
+
+
+def group_delete_page(v: Visit):
+    """The no-JS page behind the delete dialog."""
+    v.sign_in(OWNER)
+    v.goto(f"/acme/groups/{group_id(v, 'Engineering')}/delete")
+    expect(v.page.get_by_role("button", name="Delete group")).to_be_visible()
+    return v.page
+
+
+def group_remove_page(v: Visit):
+    """The no-JS page behind the remove-from-group dialog."""
+    v.sign_in(OWNER)
+    v.goto(f"/acme/groups/{group_id(v, 'Engineering')}/members/{v.member_id(PLAIN)}/remove")
+    expect(v.page.get_by_role("button", name="Remove from group")).to_be_visible()
+    return v.page
+
+
 # --- signing in and claiming -----------------------------------------------------------------
 
 def sign_in_page(v: Visit):
@@ -439,6 +537,18 @@ STATES = {
     "membership-plain-member": membership_member,
     "membership-leave-dialog": membership_leave_dialog,
     "leave-confirm-page-nojs": leave_confirm_page,
+    "groups": groups_list,
+    "groups-empty": groups_empty,
+    "groups-row-menu-open": groups_row_menu_open,
+    "groups-rename-mode": groups_rename_mode,
+    "groups-delete-dialog": groups_delete_dialog,
+    "groups-create-name-taken": groups_create_error,
+    "group-page": group_page,
+    "group-picker-search": group_picker_search,
+    "group-picker-nobody-ticked": group_picker_error,
+    "group-remove-dialog": group_remove_dialog,
+    "group-delete-confirm-page-nojs": group_delete_page,
+    "group-remove-confirm-page-nojs": group_remove_page,
     "sign-in": sign_in_page,
     "check-email": check_email,
     "sign-in-confirm": sign_in_confirm,

@@ -8,10 +8,11 @@ from playwright.sync_api import expect
 
 from app.extensions import db
 from app.models import Member, Role
+from app.services import groups as group_service
 from app.services import seats as seat_service
 from tests.browser.a11y import sideways_problem
 from tests.browser.portal_pages import OWNER, STATES, Visit, heading, seed_portal
-from tests.factories import as_
+from tests.factories import as_, member
 
 pytestmark = pytest.mark.browser
 
@@ -105,3 +106,38 @@ def test_a_long_name_and_email_keep_the_layout(app, live_server, chromium, mailb
         pytest.fail(problem, pytrace=False)
     assert not missing, (f"the full {' and '.join(missing)} of the long-named member is not on {path} "
                          f"at {width} px (in visible text or a title attribute)")
+
+
+# --- a 256-character group name ------------------------------------------------------------------
+
+LONG_GROUP = ("Internationalization" * 13)[:256]
+
+
+@pytest.mark.parametrize("width", [360, 1280])
+def test_a_long_group_name_keeps_every_page_that_shows_it_in_place(app, live_server, chromium, mailbox,
+                                                                    portal, width):
+    """A group name of the longest allowed length, without spaces, on the pages that show it:
+    the groups list, the group's own page, the team page (chip and filter) and the membership
+    page of someone in it. Nothing scrolls sideways and the whole name stays readable."""
+    owner = as_(portal.team, OWNER)
+    group = group_service.create_group(db.session, owner, portal.team, name=LONG_GROUP)
+    group_service.add_members(db.session, owner, portal.team, group.id, [member(portal.team, OWNER).id])
+    db.session.commit()
+    context, visit = open_visit(chromium, app, live_server, mailbox, portal, width)
+    problems, missing = [], []
+    try:
+        visit.sign_in(OWNER)
+        for path in ("/acme/groups", f"/acme/groups/{group.id}", f"/acme/groups/{group.id}/delete",
+                     "/acme/team", f"/acme/team?group={group.id}", "/acme/me"):
+            visit.goto(path)
+            problem = sideways_problem(visit.page, f"{path} at {width} px with a 256-character group name")
+            if problem:
+                problems.append(problem)
+            if visit.page.evaluate(AVAILABLE_JS, LONG_GROUP) is None:
+                missing.append(path)
+    finally:
+        visit.close()
+        context.close()
+    if problems:
+        pytest.fail("\n".join(problems), pytrace=False)
+    assert not missing, f"the full group name is neither shown nor in a title on {missing} at {width} px"

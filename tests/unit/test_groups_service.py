@@ -396,3 +396,33 @@ class TestTeamPageGroups:
                            ids(other_team, "yan@other.example"))
         assert members.list_members(session, owner, team, group_id=other.id).total == 0
         assert members.list_members(session, owner, team, group_id="not-an-id").total == 0
+
+
+class TestCandidates:
+    """The add-members picker: live members of the team not in the group yet (rule 17)."""
+
+    def test_everyone_not_in_the_group_by_name_matching_the_search(self, session, team, owner, group):
+        groups.add_members(session, owner, team, group.id, ids(team, "maya@example.com"))
+        kept, found = groups.candidates(session, owner, team, group.id)
+        assert kept == [] and found.total == 4
+        assert [m.email for m in found.items] == ["ben@example.com", "ida@example.com", "olivia@example.com",
+                                                  "sam@example.com"]
+        assert [m.email for m in groups.candidates(session, owner, team, group.id, query="SA")[1].items] == \
+            ["sam@example.com"]
+        assert groups.candidates(session, owner, team, group.id, limit=2)[1].total == 4
+
+    def test_ticked_people_are_kept_apart_and_strangers_dropped(self, session, team, other_team, owner, group):
+        groups.add_members(session, owner, team, group.id, ids(team, "maya@example.com"))
+        keep = ids(team, "sam@example.com", "maya@example.com") + ids(other_team, "yan@other.example") + ["junk"]
+        kept, found = groups.candidates(session, owner, team, group.id, query="a", keep=keep)
+        assert [m.email for m in kept] == ["sam@example.com"]  # maya is in already, yan is elsewhere
+        assert "sam@example.com" not in [m.email for m in found.items]
+
+    def test_removed_members_and_other_teams_groups_are_out(self, session, team, other_team, owner, group):
+        members.remove_member(session, owner, team, member(team, "ida@example.com").id)
+        assert "ida@example.com" not in [m.email for m in groups.candidates(session, owner, team, group.id)[1].items]
+        theirs = groups.create_group(session, as_(other_team, "zed@other.example"), other_team, name="X")
+        with pytest.raises(NotFound):
+            groups.candidates(session, owner, team, theirs.id)
+        with pytest.raises(NotPermitted):
+            groups.candidates(session, as_(team, "maya@example.com"), team, group.id)

@@ -84,6 +84,27 @@ class TestClaimSeat:
         session.expire_all()
         assert member(team, "new@example.com").accepted_at == claimed.claimed_at
 
+    def test_a_seat_the_vendor_claims_at_once_accepts_the_member_at_the_claim_date(self, session, org, team, sub):
+        """Consistent with migration 0005, which accepts members with a claimed seat: the API's
+        immediate claim accepts them too, for a new and for an existing member."""
+        vendor = seats.Actor(label_override="API token test")
+        seat = seats.assign_seat(session, vendor, sub, email="new@example.com", immediate_claim=True,
+                                 base_url=BASE)
+        maya_seat = seats.assign_seat(session, vendor, sub, member=member(team, "maya@example.com"),
+                                      immediate_claim=True, base_url=BASE)
+        session.commit()
+        session.expire_all()
+        assert member(team, "new@example.com").status == "accepted"
+        assert member(team, "new@example.com").accepted_at == seat.claimed_at
+        assert member(team, "maya@example.com").accepted_at == maya_seat.claimed_at
+
+    def test_a_pending_seat_does_not_accept(self, session, team, sub):
+        seats.assign_seat(session, as_(team, "olivia@example.com"), sub, email="new@example.com",
+                          base_url=BASE)
+        session.commit()
+        session.expire_all()
+        assert member(team, "new@example.com").status == "pending"
+
     def test_revoking_the_seat_keeps_the_status(self, session, team, sub):
         seat = seats.assign_seat(session, as_(team, "olivia@example.com"), sub,
                                  email="maya@example.com", base_url=BASE)

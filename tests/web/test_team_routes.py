@@ -6,7 +6,8 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import Member, PortalSession, Role, Seat, SeatStatus
-from app.services import organizations
+from app.services import organizations, seats, sessions
+from app.services.access import Actor
 from tests.factories import make_individual, make_org, make_team, member
 from tests.support.web import HX, csrf_token, sign_in_client
 
@@ -376,6 +377,19 @@ class TestMakeOwner:
         sign_in_client(app.test_client(), maya)
         html = text(owner.get(f"/acme/team/members/{maya.id}/owner", headers=HX))
         assert "never signed in" not in html
+
+    def test_the_warning_follows_the_member_status_not_their_sessions(self, owner, team):
+        """A member the vendor's API accepted (a seat claimed at once) has no browser session
+        yet, but is Active: no warning. One whose only session the vendor minted is Invited."""
+        sub = organizations.set_seat_count(db.session, team, 2)
+        sam = member(team, "sam@example.com")
+        seats.assign_seat(db.session, Actor(label_override="API"), sub, member=sam,
+                          immediate_claim=True, base_url="http://portal.test")
+        maya = member(team, "maya@example.com")
+        sessions.start_api_session(db.session, maya)
+        db.session.commit()
+        assert "never signed in" not in text(owner.get(f"/acme/team/members/{sam.id}/owner", headers=HX))
+        assert "Maya has never signed in." in text(owner.get(f"/acme/team/members/{maya.id}/owner", headers=HX))
 
     def test_without_js_a_confirmation_page_says_you_will_become_billing_manager(self, owner, team):
         maya = member(team, "maya@example.com")
