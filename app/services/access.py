@@ -89,7 +89,7 @@ def find_live_member(session: Session, customer: Customer, email: str) -> Member
 
 
 # Built once, run with bound values: every request runs this lookup, and building the statement
-# costs SQLAlchemy more than SQLite takes to run it (benchmarks/README.md, step 3).
+# costs SQLAlchemy more than SQLite takes to run it (benchmarks/README.md, step 4).
 _LIVE_MEMBER = (
     select(Member)
     .where(Member.id == bindparam("member_id"), Member.customer_id == bindparam("customer_id"),

@@ -45,7 +45,7 @@ RESERVED_SLUGS = {"v1", "static", "openapi.json", "healthz", "embed"}
 
 
 # Built once, run with bound values: every request runs this lookup, and building the statement
-# costs SQLAlchemy more than SQLite takes to run it (benchmarks/README.md, step 3).
+# costs SQLAlchemy more than SQLite takes to run it (benchmarks/README.md, step 4).
 _BY_SLUG = select(Organization).where(Organization.slug == bindparam("slug"))
 _LIVE_CUSTOMER = select(Customer).where(
     Customer.id == bindparam("customer_id"),

@@ -54,7 +54,7 @@ def start_session(
 
 
 # Built once, run with bound values: every request runs this lookup, and building the statement
-# costs SQLAlchemy more than SQLite takes to run it (benchmarks/README.md, step 3).
+# costs SQLAlchemy more than SQLite takes to run it (benchmarks/README.md, step 4).
 _LIVE_SESSION = (
     select(PortalSession)
     .join(Member, PortalSession.member_id == Member.id)
