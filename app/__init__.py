@@ -11,6 +11,7 @@ from sqlalchemy.engine import Engine
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import config as config_module
+from . import models
 from .extensions import csrf, db, limiter, login_manager, migrate
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -53,7 +54,8 @@ def create_app(config: dict | None = None) -> Flask:
             logging.getLogger("portal.errors").warning("Database connection lost at teardown")
             db.session.registry.clear()
 
-    migrate.init_app(app, db, directory=os.path.join(ROOT, "migrations"))
+    migrate.init_app(app, db, directory=os.path.join(ROOT, "migrations"),
+                     include_object=models.migrations_compare)
     csrf.init_app(app)
     try:
         limiter.init_app(app)
@@ -75,6 +77,7 @@ def create_app(config: dict | None = None) -> Flask:
     from .cli import register as register_cli
     from .errors_web import register as register_error_handlers
     from .home import bp as home_bp
+    from .iam import bp as iam_bp
     from .observability import install as install_observability
     from .web import avatar_tone, initials, install_macros, readable
 
@@ -86,6 +89,8 @@ def create_app(config: dict | None = None) -> Flask:
     csrf.exempt(api_bp)  # bearer tokens, no cookies: CSRF does not apply
     app.register_blueprint(api_bp)
     app.register_blueprint(openapi_bp)
+    csrf.exempt(iam_bp)  # the Cloudflare-compatible API: bearer tokens too
+    app.register_blueprint(iam_bp)
     app.register_blueprint(home_bp)
     register_error_handlers(app)
     app.add_template_filter(readable)

@@ -19,6 +19,7 @@ team_cli = AppGroup("team", help="Manage team customers.")
 seats_cli = AppGroup("seats", help="Manage seat subscriptions.")
 mail_cli = AppGroup("mail", help="Deliver queued email.")
 webhooks_cli = AppGroup("webhooks", help="Manage webhook endpoints and deliver webhook events.")
+groups_cli = AppGroup("groups", help="Manage a team's user groups.")
 
 
 def _run(work):
@@ -374,6 +375,83 @@ def webhooks_deliver(once: bool):
     click.echo(f"Handled {total} webhook events.")
 
 
+def _team(customer_id: str):
+    from .models import Customer
+
+    customer = db.session.get(Customer, _uuid(customer_id))
+    if customer is None or customer.deleted_at is not None:
+        raise PortalError(f"No customer with id {customer_id}. List them with: "
+                          "flask --app wsgi team list ORG_SLUG")
+    return customer
+
+
+@groups_cli.command("list")
+@click.argument("customer_id")
+def groups_list(customer_id: str):
+    """List a team's user groups: id (as the /client/v4 API writes it), members, name."""
+    from .services import groups
+    from .services.access import Actor
+
+    def work():
+        customer = _team(customer_id)
+        page = groups.list_groups(db.session, Actor.operator(), customer, limit=groups.GROUPS_MAX)
+        return customer, page.items, groups.member_counts(db.session, [g.id for g in page.items])
+
+    customer, rows, counts = _run(work)
+    if not rows:
+        click.echo(f"No groups in {customer.name!r} yet. Create one with: "
+                   f"flask --app wsgi groups create {customer_id} --name NAME")
+        return
+    click.echo(f"{len(rows)} group{'s' if len(rows) != 1 else ''} in {customer.name!r} "
+               f"(account id {customer.id.hex}):")
+    click.echo(f"{'ID':<32}  {'MEMBERS':>7}  NAME")
+    for group in rows:
+        click.echo(f"{group.id.hex}  {counts.get(group.id, 0):>7}  {group.name}")
+
+
+@groups_cli.command("create")
+@click.argument("customer_id")
+@click.option("--name", required=True, help="The group's name, unique in the team (any case).")
+def groups_create(customer_id: str, name: str):
+    """Create a user group in a team. Prints the group id."""
+    from .services import groups
+    from .services.access import Actor
+
+    group = _run(lambda: groups.create_group(db.session, Actor.operator(), _team(customer_id), name=name))
+    click.echo(f"Created group {group.name!r}.")
+    click.echo(group.id.hex)
+
+
+@groups_cli.command("members")
+@click.argument("customer_id")
+@click.argument("group_id")
+def groups_members(customer_id: str, group_id: str):
+    """List who is in a group: member id, status (accepted or pending), email, name."""
+    from .services import groups
+    from .services.access import Actor
+
+    def work():
+        customer = _team(customer_id)
+        group = groups.read_group(db.session, Actor.operator(), customer, group_id)
+        rows, page = [], 1
+        while True:
+            batch = groups.list_group_members(db.session, Actor.operator(), customer, group.id,
+                                              page=page, limit=500).items
+            rows += batch
+            if len(batch) < 500:
+                return group, rows
+            page += 1
+
+    group, rows = _run(work)
+    if not rows:
+        click.echo(f"Nobody is in {group.name!r} yet.")
+        return
+    click.echo(f"{len(rows)} in {group.name!r}:")
+    for row in rows:
+        person = row.member
+        click.echo(f"{person.id.hex}  {person.status:<8}  {person.email}  {person.name or ''}".rstrip())
+
+
 def _uuid(value: str):
     import uuid
 
@@ -386,7 +464,7 @@ def _uuid(value: str):
 def register(app: Flask) -> None:
     from .demo import demo_command
 
-    for group in (org_cli, token_cli, team_cli, seats_cli, mail_cli, webhooks_cli):
+    for group in (org_cli, token_cli, team_cli, seats_cli, mail_cli, webhooks_cli, groups_cli):
         app.cli.add_command(group)
     app.cli.add_command(demo_command)
     app.cli.add_command(worker_command)

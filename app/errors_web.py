@@ -55,6 +55,12 @@ def unavailable_response(exc: BaseException):
                 exc.__class__.__name__)
     rollback_quietly()
     headers = {"Retry-After": str(RETRY_AFTER_SECONDS)}
+    from .iam import serves as iam_serves
+
+    if iam_serves(request.path):
+        from .iam.envelope import unavailable as iam_unavailable
+
+        return iam_unavailable()
     if request.path == "/v1" or request.path.startswith("/v1/"):
         from .api.errors import json_response
 
@@ -66,11 +72,18 @@ def unavailable_response(exc: BaseException):
 
 
 def _api(exc: BaseException):
-    """Errors under /v1 answer Polar's JSON (app/api/errors.py), never an HTML page."""
+    """Errors under /v1 answer Polar's JSON (app/api/errors.py), under /client/v4 Cloudflare's
+    v4 envelope (app/iam/envelope.py), never an HTML page."""
     if request.path == "/v1" or request.path.startswith("/v1/"):
         from .api.errors import api_error_response
 
         return api_error_response(exc)
+    from .iam import serves as iam_serves
+
+    if iam_serves(request.path):
+        from .iam.envelope import error_response as iam_error_response
+
+        return iam_error_response(exc)
     return None
 
 

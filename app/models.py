@@ -19,10 +19,13 @@ from sqlalchemy import (
     TypeDecorator,
     UniqueConstraint,
     Uuid,
+    event,
     func,
+    inspect,
     text,
+    update,
 )
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from .extensions import db
 
@@ -136,6 +139,9 @@ class Customer(TimestampMixin, db.Model):
     external_id: Mapped[str | None] = mapped_column(String(256))
     customer_metadata: Mapped[dict] = mapped_column("metadata", JSON, default=dict)
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Live members (deleted_at IS NULL), kept in the transaction that changes them by
+    # `count_live_members` below (and by the bulk fill), so no page counts the team (issue 14).
+    member_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     organization: Mapped[Organization] = relationship(lazy="joined", innerjoin=True)
 
@@ -167,6 +173,14 @@ class Member(TimestampMixin, db.Model):
             postgresql_where=text("deleted_at IS NULL AND role = 'owner'"),
         ),
         Index("ix_members_customer_created", "customer_id", "created_at"),
+        # The team page and the member list page through live members in (created_at, id)
+        # order from these alone (covering: the page's ids, then 25 rows by id). Migration
+        # 0007 also adds GIN trigram indexes for the search on PostgreSQL (not declared here:
+        # they exist only where pg_trgm does).
+        Index("ix_members_live_page", "customer_id", "created_at", "id",
+              sqlite_where=text("deleted_at IS NULL"), postgresql_where=text("deleted_at IS NULL")),
+        Index("ix_members_live_role", "customer_id", "role", "created_at", "id",
+              sqlite_where=text("deleted_at IS NULL"), postgresql_where=text("deleted_at IS NULL")),
     )
 
     customer_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("customers.id", ondelete="RESTRICT"))
@@ -174,7 +188,8 @@ class Member(TimestampMixin, db.Model):
     name: Mapped[str | None] = mapped_column(String(256))
     external_id: Mapped[str | None] = mapped_column(String(256))
     role: Mapped[Role] = mapped_column(_enum(Role), default=Role.MEMBER)
-    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # active_history: a change always knows the old value (customers.member_count follows it).
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, active_history=True)
     # Member status (rule 22): set at the first proven sign-in, claim or hand-off; never reset.
     accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
@@ -462,3 +477,67 @@ class WebhookDelivery(TimestampMixin, db.Model):
     duration_ms: Mapped[int] = mapped_column(Integer)
 
     event: Mapped[WebhookEvent] = relationship(lazy="joined", innerjoin=True)
+
+
+OPTIONAL_INDEXES = ("ix_members_live_email_trgm", "ix_members_live_name_trgm")
+
+
+def migrations_compare(obj, name, type_, reflected, compare_to) -> bool:
+    """Alembic's include_object: the pg_trgm indexes of migration 0007 exist only where the
+    extension does, so they are not in the models and autogenerate must not drop them."""
+    return not (type_ == "index" and name in OPTIONAL_INDEXES)
+
+
+# --- customers.member_count -------------------------------------------------------------------
+
+def _live(member: Member, *, before: bool) -> bool:
+    """Was (before=True) or is the member live, by the deleted_at of the pending flush."""
+    if not before:
+        return member.deleted_at is None
+    history = inspect(member).attrs.deleted_at.history
+    if history.deleted:  # active_history: the value it had before this flush
+        return history.deleted[0] is None
+    return member.deleted_at is None
+
+
+def add_to_member_count(connection, customer_id, delta: int) -> None:
+    """customers.member_count += delta, in SQL (atomic under concurrent writers)."""
+    if delta:
+        connection.execute(update(Customer.__table__).where(Customer.__table__.c.id == customer_id)
+                           .values(member_count=Customer.__table__.c.member_count + delta))
+
+
+@event.listens_for(Session, "after_flush")
+def count_live_members(session: Session, _context) -> None:
+    """Keep customers.member_count equal to the customer's live members, in the same flush
+    (so the same transaction) as the insert, soft delete, undelete or delete of a Member done
+    through the ORM. A database trigger would fire once per row of a 100,000-row bulk fill;
+    the bulk fill (members.fill_synthetic) adds its count itself."""
+    deltas: dict = {}
+    for member in session.new:
+        if isinstance(member, Member) and member.deleted_at is None:
+            deltas[member.customer_id] = deltas.get(member.customer_id, 0) + 1
+    for member in session.dirty:
+        if isinstance(member, Member):
+            was, now = _live(member, before=True), _live(member, before=False)
+            if was != now:
+                deltas[member.customer_id] = deltas.get(member.customer_id, 0) + (1 if now else -1)
+    for member in session.deleted:
+        if isinstance(member, Member) and _live(member, before=True):
+            deltas[member.customer_id] = deltas.get(member.customer_id, 0) - 1
+    deltas = {cid: d for cid, d in deltas.items() if d and cid is not None}
+    if not deltas:
+        return
+    connection = session.connection()
+    for customer_id, delta in deltas.items():
+        add_to_member_count(connection, customer_id, delta)
+    session.info.setdefault("stale_member_counts", set()).update(deltas)
+
+
+@event.listens_for(Session, "after_flush_postexec")
+def _expire_member_counts(session: Session, _context) -> None:
+    """A loaded Customer re-reads member_count after the UPDATE above."""
+    for customer_id in session.info.pop("stale_member_counts", ()):
+        customer = session.identity_map.get((Customer, (customer_id,), None))
+        if customer is not None:
+            session.expire(customer, ["member_count"])

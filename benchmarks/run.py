@@ -2,6 +2,7 @@
 
     .venv/bin/python benchmarks/run.py                    # SQLite in a temporary directory, 10 s each
     .venv/bin/python benchmarks/run.py --quick            # 1 s each (CI smoke: does it still work?)
+    .venv/bin/python benchmarks/run.py --huge             # and a 100,000-member team (page 1, last page, search)
     DATABASE_URL=postgresql+psycopg://… .venv/bin/python benchmarks/run.py
 
 Starts a hello-world and the portal under gunicorn (2 sync workers each) on free loopback ports,
@@ -77,6 +78,16 @@ def gunicorn(app: str, port: int, env: dict, cwd: str, log) -> subprocess.Popen:
     raise SystemExit(f"gunicorn {app} did not start on port {port}")
 
 
+def vacuum_analyze(url: str) -> None:
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(url, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        for table in ("members", "customers", "portal_sessions"):
+            conn.execute(text(f"VACUUM ANALYZE {table}"))
+    engine.dispose()
+
+
 def workers(master: int) -> list[int]:
     with open(f"/proc/{master}/task/{master}/children") as f:
         return [int(pid) for pid in f.read().split()]
@@ -145,6 +156,9 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true", help="1 s per scenario, for a CI smoke run")
     parser.add_argument("--small", type=int, default=25, help="members of the small team (default 25)")
     parser.add_argument("--large", type=int, default=10_000, help="members of the large team (default 10,000)")
+    parser.add_argument("--huge", type=int, nargs="?", const=100_000, default=None, metavar="N",
+                        help="also a team of N members (100,000 when N is left out): its page 1, last "
+                             "page and search against the small team's")
     args = parser.parse_args()
     duration = 1 if args.quick else args.duration
 
@@ -159,6 +173,13 @@ def main() -> int:
         started = time.perf_counter()
         large = prepare(url, args.large, slug=f"large{run}")
         print(f"  ({args.large:,} members ready in {time.perf_counter() - started:.1f} s)", flush=True)
+        huge = None
+        if args.huge:
+            started = time.perf_counter()
+            huge = prepare(url, args.huge, slug=f"huge{run}")
+            print(f"  ({args.huge:,} members ready in {time.perf_counter() - started:.1f} s)", flush=True)
+        if backend == "postgresql":  # what autovacuum does within a minute of a bulk fill
+            vacuum_analyze(url)
 
         env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": SECRET, "INSTANCE_PATH": tmp,
                "PORTAL_ENV": "development"}
@@ -170,16 +191,17 @@ def main() -> int:
         # The add-member form's CSRF token lives in the session: take the cookie the page sets,
         # and send it from then on, as a browser does (else every page mints a new CSRF token
         # and sends a new session cookie, which no browser sees after its first page).
-        for team in (large, small):
+        for team in [t for t in (large, huge, small) if t is not None]:
             status, html, cookies = fetch(portal_port, f"/{team['slug']}/team", {"Cookie": team["cookie"]})
             match = CSRF_RE.search(html)
             if status != 200 or not match:
                 raise SystemExit(f"the signed-in team page answered {status} without a CSRF token")
             team["cookie"] = cookies[-1] if cookies else team["cookie"]
+            team["csrf"] = match.group(1) or match.group(2)
         form_cookie = small["cookie"]
         script = os.path.join(tmp, "add_member.lua")
         with open(script, "w") as f:
-            f.write(ADD_LUA % {"csrf": match.group(1) or match.group(2), "run": run,
+            f.write(ADD_LUA % {"csrf": small["csrf"], "run": run,
                                "path": f"/{small['slug']}/team/members", "cookie": form_cookie})
 
         last = max(1, math.ceil(args.large / 25))
@@ -205,8 +227,26 @@ def main() -> int:
             ("10k API member {mid}", f"/v1/customers/{big['customer']}/members/{big['owner']}", api(big)),
             ("10k search 'member-4242'", f"/{big['slug']}/team?q=member-4242", {**browser(big), **hx}),
             ("seats page", f"/{s['slug']}/seats", browser(s)),
-            ("member add (htmx POST)", f"/{s['slug']}/team/members", None),
         ]
+        pairs = [(scenarios[0][0], scenarios[4][0]), (scenarios[1][0], scenarios[5][0]),
+                 (scenarios[2][0], scenarios[6][0]), (scenarios[3][0], scenarios[7][0])]
+        if huge is not None:
+            h, k = huge, f"{args.huge // 1000:,}k" if args.huge >= 1000 else f"{args.huge:,}"
+            huge_last = max(1, math.ceil(args.huge / 25))
+            scenarios += [
+                # one match each: "Synthetic Member <n>" for the last n of each team
+                ("search, small team (1 match)", f"/{s['slug']}/team?q=member+{args.small - 1}",
+                 {**browser(s), **hx}),
+                (f"{k} team page 1", f"/{h['slug']}/team", browser(h)),
+                (f"{k} team page, last ({huge_last})", f"/{h['slug']}/team?page={huge_last}", browser(h)),
+                (f"{k} search (1 match)", f"/{h['slug']}/team?q=member+{args.huge - 1}",
+                 {**browser(h), **hx}),
+                (f"{k} API members, last page", f"/v1/customers/{h['customer']}/members?limit=25&page={huge_last}",
+                 api(h)),
+            ]
+            pairs += [(scenarios[0][0], scenarios[-4][0]), (scenarios[0][0], scenarios[-3][0]),
+                      (scenarios[-5][0], scenarios[-2][0]), (scenarios[2][0], scenarios[-1][0])]
+        scenarios.append(("member add (htmx POST)", f"/{s['slug']}/team/members", None))
         for name, path, headers in scenarios:  # fail loudly before measuring a page of errors
             if headers is not None:
                 status, _body, _c = fetch(portal_port, path, headers)
@@ -236,9 +276,10 @@ def main() -> int:
                   + (f"  {r['socket']}" if r["socket"] else ""))
         print(f"{'Cloudflare group members':<32}  {GROUPS_NOTE}")
         by_name = dict(rows)
-        for small_name, large_name in ((scenarios[0][0], scenarios[4][0]), (scenarios[1][0], scenarios[5][0]),
-                                       (scenarios[2][0], scenarios[6][0]), (scenarios[3][0], scenarios[7][0])):
-            print(f"{large_name + ' / 25 members':<44}{by_name[large_name]['rps'] / by_name[small_name]['rps']:>8.3f}")
+        print(f"\n{'req/s of the large team / the 25-member figure':<58}{'ratio':>8}")
+        for small_name, large_name in pairs:
+            print(f"{large_name + ' / ' + small_name:<58}"
+                  f"{by_name[large_name]['rps'] / by_name[small_name]['rps']:>8.3f}")
         rss = [peak_rss_mb(pid) for pid in workers(servers[1].pid)]
         print("peak RSS per portal worker (VmHWM): " + ", ".join(f"{mb:.1f} MB" for mb in rss))
     finally:

@@ -86,6 +86,13 @@ def _body_json():
         raise validation_error(
             [issue(["body", getattr(exc, "pos", 0)], "JSON decode error", "json_invalid", None)]
         ) from None
+    except RecursionError:  # thousands of nested arrays fit in 1 MB
+        raise _too_deep() from None
+
+
+def _too_deep() -> ApiError:
+    return validation_error([issue(["body"], "The JSON body is nested too deeply.", "json_invalid",
+                                   None)])
 
 
 def _safe_text(data, loc: list) -> None:
@@ -110,11 +117,17 @@ def _safe_text(data, loc: list) -> None:
 
 
 def _validate(model: type[BaseModel], data, where: str) -> BaseModel:
-    _safe_text(data, [where])
     try:
+        _safe_text(data, [where])
         return model.model_validate(data)
     except ValidationError as exc:
-        raise from_pydantic(exc.errors(include_url=False), where) from None
+        try:
+            error = from_pydantic(exc.errors(include_url=False), where)
+        except RecursionError:  # the error echoes the input, which may be nested as deep
+            error = _too_deep()
+        raise error from None
+    except RecursionError:
+        raise _too_deep() from None
 
 
 def operation(

@@ -211,10 +211,11 @@ def member_counts(session: Session, group_ids: list) -> dict:
 
 
 def list_group_members(session: Session, actor: Actor, customer: Customer, group_id, *,
-                       query: str | None = None, descending: bool = False, page: int = 1,
-                       limit: int = 20) -> Page:
+                       query: str | None = None, email_query: str | None = None,
+                       descending: bool = False, page: int = 1, limit: int = 20) -> Page:
     """A group's memberships (UserGroupMember rows with their member), sorted by email; `query`
-    matches a part of the email or name in any case; a page past the end is empty."""
+    matches a part of the email or name in any case, `email_query` a part of the email only
+    (Cloudflare's `fuzzyEmail`); a page past the end is empty."""
     access.ensure_can_manage(actor, customer)
     group = get_group(session, customer, group_id)
     page, limit = max(1, page), max(1, min(limit, 500))
@@ -224,6 +225,9 @@ def list_group_members(session: Session, actor: Actor, customer: Customer, group
         needle = text.like_pattern(query.lower())
         where.append(or_(func.lower(Member.email).like(needle, escape="\\"),
                          func.lower(Member.name).like(needle, escape="\\")))
+    email_query = (email_query or "").strip()[:320]
+    if email_query:
+        where.append(func.lower(Member.email).like(text.like_pattern(email_query.lower()), escape="\\"))
     base = select(UserGroupMember).join(Member, UserGroupMember.member_id == Member.id).where(*where)
     total = session.scalar(select(func.count()).select_from(base.subquery())) or 0
     order = (func.lower(Member.email).desc(), Member.id.desc()) if descending \

@@ -1,6 +1,7 @@
 """Team members (DESIGN.md rules 1-8). Every function takes the acting member or token explicitly."""
 from __future__ import annotations
 
+import itertools
 import secrets
 import uuid
 from datetime import timedelta
@@ -20,6 +21,7 @@ from ..models import (
     SeatStatus,
     Subscription,
     UTCDateTime,
+    add_to_member_count,
     utcnow,
 )
 from . import activity, groups, seats, sessions, webhooks
@@ -86,6 +88,9 @@ def get_member_by_external_id(session: Session, customer: Customer, external_id:
     return member
 
 
+SEARCH_COUNT_MAX = 1000  # a search counts its matches up to here, then says "more than"
+
+
 def list_members(
     session: Session,
     actor: Actor,
@@ -101,39 +106,101 @@ def list_members(
     """One page of live members in a stable order (created_at, then id).
 
     Rule 1. Two queries whatever the size of the team; a page past the end shows the last one.
-    The search matches a part of the name or email, any case; `%` and `_` are plain characters."""
+    The search matches a part of the name or email, any case; `%` and `_` are plain characters.
+
+    Flat with size (issue 14): the total comes from customers.member_count (no filter) or the
+    role index (a role), and the page's ids from the live-member index alone
+    (ix_members_live_page / _role: OFFSET walks index entries, not rows) walked from the nearer
+    end, so the last page costs what the first does; then those rows are loaded by id. A
+    search counts exactly up to SEARCH_COUNT_MAX, then says "more than" (`Page.capped`)."""
     ensure_can_manage(actor, customer)
     page, limit = max(1, page), max(1, min(limit, 100))
     where = [Member.customer_id == customer.id, Member.deleted_at.is_(None)]
     query = (query or "").strip()[:320]
     if query:
+        # lower(column) LIKE: the expression of the pg_trgm indexes of migration 0007.
         needle = text.like_pattern(query.lower())
         where.append(or_(func.lower(Member.email).like(needle, escape="\\"),
                          func.lower(Member.name).like(needle, escape="\\")))
     if role is not None:
-        where.append(Member.role == parse_role(role))
+        role = parse_role(role)
+        where.append(Member.role == role)
     if group_id is not None:  # members of that group (a group of another team matches no one)
         where.append(groups.in_group(group_id))
-    total = session.scalar(select(func.count(Member.id)).where(*where)) or 0
+    if len(where) > 2 + (role is not None):  # a search or a group: the bounded-count path
+        return _search_page(session, where, newest_first, page, limit)
+    total = _total(session, customer, role)
     page = within(page, total, limit)
-    order = (Member.created_at.desc(), Member.id.desc()) if newest_first else (Member.created_at, Member.id)
-    items = list(
-        session.scalars(
-            select(Member).where(*where).order_by(*order).offset((page - 1) * limit).limit(limit)
-            .options(lazyload(Member.customer))  # the caller holds the customer already
-        )
-    )
-    return Page(items=items, total=total, page=page, limit=limit)
+    return Page(items=_page_of(session, where, newest_first, total, page, limit), total=total,
+                page=page, limit=limit)
+
+
+def _search_page(session: Session, where: list, newest_first: bool, page: int, limit: int) -> Page:
+    """A search (or any filter but the role) in two queries: the matches' (created_at, id), up
+    to SEARCH_COUNT_MAX + 1 and in no order, so PostgreSQL can take them from the trigram
+    indexes (an ORDER BY … LIMIT makes it walk the team in order instead, and a selective search
+    then reads every row); that is the exact count, sorted here into the page's ids. Beyond
+    the bound the count is "more than SEARCH_COUNT_MAX" and the page is walked in order, which
+    is quick for a search matching that many."""
+    found = session.execute(select(Member.created_at, Member.id).where(*where)
+                            .limit(SEARCH_COUNT_MAX + 1)).all()
+    if len(found) > SEARCH_COUNT_MAX:
+        page = within(page, SEARCH_COUNT_MAX, limit)
+        return Page(items=_page_of(session, where, newest_first, None, page, limit),
+                    total=SEARCH_COUNT_MAX, page=page, limit=limit, capped=True)
+    page = within(page, len(found), limit)
+    found.sort(reverse=newest_first)  # (created_at, id): the order of _order()
+    ids = [row.id for row in found[(page - 1) * limit:page * limit]]
+    items = list(session.scalars(select(Member).where(Member.id.in_(ids))
+                                 .options(lazyload(Member.customer))  # the caller holds it
+                                 .order_by(*_order(newest_first)))) if ids else []
+    return Page(items=items, total=len(found), page=page, limit=limit)
+
+
+def _total(session: Session, customer: Customer, role: Role | None) -> int:
+    """How many live members (of a role), in one query that does not scan the team."""
+    team = select(Customer.member_count).where(Customer.id == customer.id).scalar_subquery()
+    if role is None:
+        return session.scalar(select(team)) or 0
+    live = (Member.customer_id == customer.id, Member.deleted_at.is_(None))
+    if role is Role.MEMBER:  # most of the team: everyone but the (few) owners and managers
+        others = select(func.count()).where(*live, Member.role.in_(
+            [r for r in Role if r is not Role.MEMBER])).scalar_subquery()
+        return max(0, session.scalar(select(team - others)) or 0)
+    return session.scalar(select(func.count()).where(*live, Member.role == role)) or 0
+
+
+def _order(newest_first: bool) -> tuple:
+    if newest_first:
+        return Member.created_at.desc(), Member.id.desc()
+    return Member.created_at, Member.id
+
+
+def _page_of(session: Session, where: list, newest_first: bool, total: int | None, page: int,
+             limit: int) -> list[Member]:
+    """The members of one page: their ids from the index alone, walked from the nearer end
+    (so the last page costs what the first does), then the rows by id (a deferred join)."""
+    offset, size, order = (page - 1) * limit, limit, _order(newest_first)
+    if total is not None and offset > total - offset - limit:  # nearer the end: walk backwards
+        size = max(0, min(limit, total - offset))
+        offset, order = max(0, total - offset - size), _order(not newest_first)
+    if size == 0:
+        return []
+    ids = select(Member.id).where(*where).order_by(*order).offset(offset).limit(size).subquery()
+    return list(session.scalars(select(Member).join(ids, Member.id == ids.c.id)
+                                .options(lazyload(Member.customer))  # the caller holds it
+                                .order_by(*_order(newest_first))))
 
 
 def team_summary(session: Session, actor: Actor, customer: Customer) -> dict:
     """Counts for the team page's header: live members, billing managers and pending
-    invitations. Rule 1. One query whatever the size of the team."""
+    invitations. Rule 1. One query whatever the size of the team: the member count is
+    customers.member_count, the billing managers a range of ix_members_live_role."""
     ensure_can_manage(actor, customer)
     live = (Member.customer_id == customer.id, Member.deleted_at.is_(None))
     row = session.execute(select(
-        select(func.count(Member.id)).where(*live).scalar_subquery(),
-        select(func.count(Member.id)).where(*live, Member.role == Role.BILLING_MANAGER).scalar_subquery(),
+        select(Customer.member_count).where(Customer.id == customer.id).scalar_subquery(),
+        select(func.count()).where(*live, Member.role == Role.BILLING_MANAGER).scalar_subquery(),
         select(func.count(Seat.id)).join(Subscription, Seat.subscription_id == Subscription.id)
         .where(Subscription.customer_id == customer.id, Seat.status == SeatStatus.PENDING)
         .scalar_subquery(),
@@ -363,6 +430,20 @@ def leave_team(session: Session, member: Member) -> Member:
 
 
 FILL_MAX = 100_000
+FILL_BATCH = 5000
+FILL_COLUMNS = ("id", "customer_id", "role", "email", "name", "created_at")
+
+
+def _copy_members(connection, rows) -> None:
+    """PostgreSQL: the rows through COPY … FROM STDIN (psycopg's `cursor.copy`), in the
+    session's transaction. An executemany sends one INSERT per row (psycopg pipelines them,
+    but each is still parsed, planned and executed: ~10 s for 100,000 on this machine); COPY
+    streams them into one statement."""
+    cursor = connection.connection.driver_connection.cursor()
+    with cursor.copy(f"COPY members ({', '.join(FILL_COLUMNS)}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row((row["id"], row["customer_id"], row["role"].value, row["email"],
+                            row["name"], row["created_at"]))
 
 
 def fill_synthetic(session: Session, actor: Actor, customer: Customer, count: int) -> int:
@@ -376,13 +457,17 @@ def fill_synthetic(session: Session, actor: Actor, customer: Customer, count: in
         raise NotPermitted(TEAM_PLAN_REQUIRED)
     lock_customer(session, customer)
     run, start = secrets.token_hex(4), utcnow()
-    for offset in range(0, count, 5000):
-        session.execute(insert(Member), [
-            {"id": uuid.uuid4(), "customer_id": customer.id, "role": Role.MEMBER,
+    rows = ({"id": uuid.uuid4(), "customer_id": customer.id, "role": Role.MEMBER,
              "email": f"member-{run}-{n:06d}@fill.example", "name": f"Synthetic Member {n}",
-             "created_at": start + timedelta(microseconds=n)}
-            for n in range(offset + 1, min(count, offset + 5000) + 1)
-        ])
+             "created_at": start + timedelta(microseconds=n)} for n in range(1, count + 1))
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        _copy_members(connection, rows)
+    else:  # SQLite's executemany is one prepared statement stepped per row, in C
+        while batch := list(itertools.islice(rows, FILL_BATCH)):
+            session.execute(insert(Member), batch)
+    add_to_member_count(session.connection(), customer.id, count)  # a bulk insert skips the ORM hook
+    session.expire(customer, ["member_count"])
     activity.record(session, actor, customer, "team.filled", subject_type="customer",
                     subject_id=customer.id, subject_label=customer.name or str(customer.id),
                     after={"members_added": count, "emails": f"member-{run}-*@fill.example"})

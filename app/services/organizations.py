@@ -38,10 +38,12 @@ SCOPES = (
     "organizations:write",
     "webhooks:read",
     "webhooks:write",
+    "user_groups:read",
+    "user_groups:write",
 )
 ORG_TOKEN_PREFIX = "polar_oat_"
 SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
-RESERVED_SLUGS = {"v1", "static", "openapi.json", "healthz", "embed"}
+RESERVED_SLUGS = {"v1", "client", "static", "openapi.json", "healthz", "embed"}
 
 
 # Built once, run with bound values: every request runs this lookup, and building the statement
@@ -343,15 +345,13 @@ def change_embed_origins(session: Session, organization: Organization, *, add=()
 
 
 def list_customers(session: Session, organization: Organization) -> list[tuple[Customer, int]]:
-    """The organization's live customers, by name, each with its count of live members."""
-    members = (select(func.count(Member.id)).where(Member.customer_id == Customer.id,
-                                                   Member.deleted_at.is_(None))
-               .correlate(Customer).scalar_subquery())
-    rows = session.execute(
-        select(Customer, members).where(Customer.organization_id == organization.id,
-                                        Customer.deleted_at.is_(None))
+    """The organization's live customers, by name, each with its count of live members
+    (customers.member_count: no count of each team)."""
+    rows = session.scalars(
+        select(Customer).where(Customer.organization_id == organization.id,
+                               Customer.deleted_at.is_(None))
         .order_by(func.lower(Customer.name), Customer.id))
-    return [(customer, count) for customer, count in rows]
+    return [(customer, customer.member_count) for customer in rows]
 
 
 def allow_signin_in_frame(session: Session, organization: Organization, allowed: bool) -> bool:

@@ -11,6 +11,7 @@ class Page:
     total: int
     page: int
     limit: int
+    capped: bool = False  # `total` is a lower bound: there are more than `total` (a search)
 
     @property
     def max_page(self) -> int:

@@ -135,6 +135,12 @@ def polar_sdk_0(tmp_path_factory) -> SdkRunner:
     return _sdk("polar-sdk==0.32.0", tmp_path_factory)
 
 
+@pytest.fixture(scope="session")
+def cloudflare_sdk(tmp_path_factory) -> SdkRunner:
+    """cloudflare==5.9.0 (the /client/v4 user-group API) in its own virtualenv."""
+    return _sdk("cloudflare==5.9.0", tmp_path_factory)
+
+
 def _node_sdk(version: str, tmp_path_factory) -> NodeRunner:
     try:
         folder = ensure_sdk(version)

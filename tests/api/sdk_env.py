@@ -1,4 +1,4 @@
-"""The official Polar SDKs, each in its own virtualenv, driven by scripts run as subprocesses.
+"""The official Polar SDKs and Cloudflare's, each in its own virtualenv, driven by scripts run as subprocesses.
 
 The virtualenvs live under ~/.cache/team-portal/sdk-venvs (or $SDK_VENV_DIR) and are reused
 when they already import the SDK. A script gets its inputs as JSON in $SDK_INPUT and prints one
@@ -18,6 +18,7 @@ SDK_ROOT = Path(os.environ.get("SDK_VENV_DIR", "~/.cache/team-portal/sdk-venvs")
 SDKS = {
     "polar-sdk==1.0.2": ("polar-sdk-1.0.2", "from polar.v2026_10 import Polar"),
     "polar-sdk==0.32.0": ("polar-sdk-0.32.0", "from polar_sdk import Polar"),
+    "cloudflare==5.9.0": ("cloudflare-5.9.0", "from cloudflare import Cloudflare"),
 }
 
 

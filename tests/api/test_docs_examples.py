@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import Member, Seat, Subscription, WebhookEvent
+from app.models import ActivityEvent, Member, Seat, Subscription, UserGroup, WebhookEvent
 from app.services import members, seats, webhooks
 from app.services.activity import Actor
 from app.services.webhook_delivery import deliver_due
@@ -33,7 +33,7 @@ def examples() -> dict[str, str]:
 
 def test_the_doc_has_one_example_per_sdk():
     assert set(examples()) == {"polar-sdk==1.0.2", "polar-sdk==0.32.0", "@polar-sh/sdk@1.0.1",
-                               "@polar-sh/sdk@0.48.1"}
+                               "@polar-sh/sdk@0.48.1", "cloudflare==5.9.0"}
 
 
 def _env(live_server, token) -> dict:
@@ -80,6 +80,23 @@ def test_ts_sdk_0_48_example(ts_sdk_0_48, live_server, team, token):
     assert "3 of 3 seats free" in out
     db.session.expire_all()
     assert db.session.scalar(select(Member).where(Member.email == "ops@example.com"))
+
+
+def test_cloudflare_user_groups_example(cloudflare_sdk, live_server, team, token):
+    env = {**_env(live_server, token), "PORTAL_ACCOUNT": team.id.hex}
+    out = cloudflare_sdk.run_code(examples()["cloudflare==5.9.0"], env).splitlines()
+    assert out[:2] == ["in Engineering: billing@example.com pending",
+                       "in Engineering: dev@example.com pending"]
+    assert out[2] == "groups: ['Platform']"
+    assert out[3] == "refused: A group named 'PLATFORM' already exists in this team."
+    assert out[4].startswith("member: dev@example.com since 20") and out[4].endswith("first name Dev")
+    assert out[5:] == ["deleted: True"]
+    db.session.expire_all()
+    assert db.session.scalar(select(UserGroup.id)) is None
+    assert [e.action for e in db.session.scalars(select(ActivityEvent).where(
+        ActivityEvent.subject_type == "user_group").order_by(ActivityEvent.created_at))] == [
+        "group.created", "group.members_added", "group.renamed", "group.members_replaced",
+        "group.deleted"]
 
 
 RECEIVER = re.compile(r"<!-- receiver: (?P<sdk>\S+) -->\n```(?:python|ts)\n(?P<code>.*?)```", re.S)

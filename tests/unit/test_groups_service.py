@@ -218,6 +218,20 @@ class TestListGroupMembers:
         with pytest.raises(NotFound):
             groups.list_group_members(session, as_(other_team, "zed@other.example"), other_team, group.id)
 
+    def test_email_query_matches_the_email_only_descending(self, session, team, owner, group):
+        groups.add_members(session, owner, team, group.id, ids(team, "sam@example.com", "ida@example.com",
+                                                               "maya@example.com"))
+        # "Sam" is in sam@'s email and name; "ida" only in ida@'s email; "Maya" is maya@'s name.
+        assert [r.member.email for r in groups.list_group_members(
+            session, owner, team, group.id, email_query="A@EX", descending=True).items] == [
+            "maya@example.com", "ida@example.com"]
+        member(team, "ida@example.com").name = "Sam Ida"
+        session.flush()
+        assert [r.member.email for r in groups.list_group_members(
+            session, owner, team, group.id, email_query="sam").items] == ["sam@example.com"]
+        assert [r.member.email for r in groups.list_group_members(
+            session, owner, team, group.id, query="sam").items] == ["ida@example.com", "sam@example.com"]
+
 
 class TestAddMembers:
     def test_adds_and_records_who_was_added(self, session, team, owner, group):

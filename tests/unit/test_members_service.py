@@ -502,6 +502,12 @@ class TestFillSynthetic:
         assert result.exit_code == 0, result.output
         assert result.output.strip().splitlines()[-1] == "250"
         assert members.list_members(session, Actor.operator(), team).total == 254
+        added = session.scalars(select(Member).where(Member.customer_id == team.id,
+                                                     Member.email.like("member-%@fill.example"))).all()
+        assert len(added) == 250 and {m.name for m in added} == {f"Synthetic Member {n}" for n in range(1, 251)}
+        assert [e.after["members_added"] for e in events(session, "team.filled")] == [250]  # one event
+        last = members.list_members(session, Actor.operator(), team, page=11, limit=25).items
+        assert [m.name for m in last][-1] == "Synthetic Member 250"  # added in order, after the team
         bad = runner.invoke(args=["team", "fill", "nope", "--count", "5"])
         assert bad.exit_code != 0 and "not a valid id" in bad.output
         missing = runner.invoke(args=["team", "fill", str(uuid.uuid4()), "--count", "5"])

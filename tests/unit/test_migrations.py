@@ -10,10 +10,12 @@ from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from flask import current_app
 from flask_migrate import downgrade, upgrade
+from sqlalchemy import create_engine as sa_create_engine
 from sqlalchemy import inspect, text
 from sqlalchemy import insert as insert_into
 from sqlalchemy.exc import IntegrityError
 
+from app import models
 from app.extensions import db
 from app.models import Customer, CustomerType, Member, Organization, Role, utcnow
 from tests.conftest import _create_database, _drop_database, make_app, postgres_url, unavailable
@@ -107,7 +109,8 @@ class TestUpgrade:
     @pytest.mark.filterwarnings("ignore:.*expression-based index")
     def test_migrated_schema_matches_the_models(self, migrated_app):
         with db.engine.connect() as conn:
-            context = MigrationContext.configure(conn, opts={"compare_type": True})
+            context = MigrationContext.configure(conn, opts={
+                "compare_type": True, "include_object": models.migrations_compare})
             diff = compare_metadata(context, db.metadata)
         assert diff == []
 
@@ -361,7 +364,86 @@ class TestMemberStatusRevision:
                                                  status="claimed", claimed_at=now - timedelta(days=4),
                                                  created_at=now))
         upgrade(revision="0005")
-        accepted = {row.email.split("@")[0]: row.accepted_at for row in db.session.scalars(
-            sa.select(Member).order_by(Member.email))}
+        # Columns, not Member rows: the model has columns of later revisions (customers.member_count).
+        accepted = {row.email.split("@")[0]: row.accepted_at for row in db.session.execute(
+            sa.select(Member.email, Member.accepted_at).order_by(Member.email))}
         assert accepted == {"signed": now - timedelta(days=5), "claimed": now - timedelta(days=4),
                             "api": None, "none": None}
+
+
+class TestPagingRevision:
+    def test_0007_backfills_member_count_and_adds_the_indexes_and_downgrades(self, fresh_app):
+        """Revision 0007: customers.member_count from the live members of each customer, the
+        live-member paging indexes, and on PostgreSQL the pg_trgm search indexes; downgrading
+        to 0006 takes them all away again."""
+        import sqlalchemy as sa
+
+        from app.models import UTCDateTime
+
+        upgrade(revision="0006")
+        now = utcnow()
+        org_id, teams = uuid.uuid4(), {"big": uuid.uuid4(), "gone": uuid.uuid4(), "empty": uuid.uuid4()}
+        with db.engine.begin() as conn:
+            conn.execute(sa.table("organizations", *(sa.column(c, t) for c, t in (
+                ("id", sa.Uuid), ("slug", sa.String), ("name", sa.String), ("embed_origins", sa.JSON),
+                ("features", sa.JSON), ("created_at", UTCDateTime)))).insert().values(
+                id=org_id, slug="acme", name="Acme", embed_origins=[], features={}, created_at=now))
+            customers_t = sa.table("customers", *(sa.column(c, t) for c, t in (
+                ("id", sa.Uuid), ("organization_id", sa.Uuid), ("type", sa.String), ("name", sa.String),
+                ("metadata", sa.JSON), ("created_at", UTCDateTime))))
+            members_t = sa.table("members", *(sa.column(c, t) for c, t in (
+                ("id", sa.Uuid), ("customer_id", sa.Uuid), ("email", sa.String), ("role", sa.String),
+                ("deleted_at", UTCDateTime), ("created_at", UTCDateTime))))
+            for name, team_id in teams.items():
+                conn.execute(customers_t.insert().values(id=team_id, organization_id=org_id, type="team",
+                                                         name=name, metadata={}, created_at=now))
+            rows = [("big", n, None) for n in range(5)] + [("big", 5, now), ("gone", 0, now)]
+            for team, n, deleted in rows:
+                conn.execute(members_t.insert().values(
+                    id=uuid.uuid4(), customer_id=teams[team], email=f"p{n}@example.com",
+                    role="owner" if n == 0 else "member", deleted_at=deleted, created_at=now))
+        upgrade(revision="0007")
+        with db.engine.connect() as conn:
+            counts = dict(conn.execute(text("SELECT name, member_count FROM customers")).all())
+        assert counts == {"big": 5, "gone": 0, "empty": 0}
+        indexes = {ix["name"] for ix in inspect(db.engine).get_indexes("members")}
+        trigram = {"ix_members_live_email_trgm", "ix_members_live_name_trgm"}
+        assert {"ix_members_live_page", "ix_members_live_role"} <= indexes
+        if db.engine.dialect.name == "postgresql":
+            assert trigram <= indexes
+        else:
+            assert not trigram & indexes
+        downgrade(revision="0006")
+        indexes = {ix["name"] for ix in inspect(db.engine).get_indexes("members")}
+        assert not ({"ix_members_live_page", "ix_members_live_role"} | trigram) & indexes
+        assert "member_count" not in {c["name"] for c in inspect(db.engine).get_columns("customers")}
+        upgrade()
+        assert current_revision() == head_revision()
+
+    @pytest.mark.postgres
+    def test_0007_goes_on_without_trigram_indexes_when_pg_trgm_cannot_be_created(
+            self, tmp_path, smtp_sink, caplog):
+        """The fallback: CREATE EXTENSION fails (here: no schema to create it in), the savepoint
+        keeps the migration's transaction usable, and a log line says search will scan."""
+        import importlib.util
+        import logging
+        import os
+
+        url = new_database("postgresql", tmp_path)
+        try:
+            path = os.path.join(os.path.dirname(__file__), "..", "..", "migrations", "versions",
+                                "0007_member_paging_indexes.py")
+            spec = importlib.util.spec_from_file_location("revision_0007", path)
+            revision = importlib.util.module_from_spec(spec)
+            spec.loader.exec_module(revision)
+            engine = sa_create_engine(url)
+            with engine.connect() as conn, caplog.at_level(logging.WARNING):
+                conn.execute(text("SET search_path = ''"))
+                assert revision._pg_trgm(conn) is False
+                assert conn.execute(text("SELECT 1")).scalar() == 1  # the transaction goes on
+                assert conn.execute(text("SELECT count(*) FROM pg_catalog.pg_extension"
+                                         " WHERE extname = 'pg_trgm'")).scalar() == 0
+            engine.dispose()
+            assert "pg_trgm is not available" in caplog.text and "scan" in caplog.text
+        finally:
+            _drop_database(url)

@@ -140,6 +140,14 @@ class TestApi:
         delivered()
         assert mailbox.to("olivia@example.com") == []
 
+    @pytest.mark.parametrize("depth", [900, 5000])
+    def test_deeply_nested_json_is_422_not_a_500(self, client, org, team, depth):
+        api = Api(client, mint_token(org))
+        response = api.post("/v1/customers", data="[" * depth + "]" * depth,
+                            headers={"Content-Type": "application/json"})
+        assert response.status_code == 422
+        assert response.get_json()["error"] == "PolarRequestValidationError"
+
     def test_json_with_a_charset_is_accepted(self, client, org, team):
         response = client.post("/v1/customer-portal/customer-session/request",
                                data=json.dumps({"email": "olivia@example.com", "organization_id": str(org.id)}),
