@@ -1,12 +1,17 @@
 """Helpers shared by the HTML blueprints: page-or-fragment rendering and redirects for htmx."""
 from __future__ import annotations
 
+import uuid
 from datetime import datetime, UTC
 
-from flask import Response, current_app, flash, make_response, redirect, render_template, request
+from flask import (Response, current_app, flash, g, make_response, redirect, render_template,
+                   request, url_for)
 from jinja2_fragments.flask import render_blocks
 
+from .icons import icon
 from .services import branding
+
+ROW_ID = "__row_id__"  # cannot occur in a URL of ours otherwise: slugs have no "_"
 
 
 def is_htmx() -> bool:
@@ -81,7 +86,7 @@ def avatar_tone(value: str | None) -> int:
 
 # Macros every template may call without importing them: htmx renders single blocks of a page,
 # and a block alone does not run the imports at the top of its template.
-MACROS = {"_icons.html": ("icon",), "_macros.html": ("field",),
+MACROS = {"_macros.html": ("field",),
           "portal/_people.html": ("person", "seat_badge", "status_pill", "when", "group_chips")}
 
 
@@ -89,7 +94,23 @@ def install_macros(app) -> None:
     for template, names in MACROS.items():
         module = app.jinja_env.get_template(template).module
         app.jinja_env.globals.update({name: getattr(module, name) for name in names})
-    app.jinja_env.globals.update(brand_logo=brand_logo, brand_version=branding.brand_version)
+    app.jinja_env.globals.update(brand_logo=brand_logo, brand_version=branding.brand_version,
+                                 icon=icon, row_url=row_url)
+
+
+def row_url(endpoint: str, member_id) -> str:
+    """`url_for(endpoint, member_id=member_id)` for the rows of a table, built by Werkzeug once
+    per endpoint and request (with a placeholder id) instead of once per link: a team page has up
+    to 100 rows with three links each. Ids are UUIDs, which need no quoting; anything else goes
+    through url_for itself."""
+    if not isinstance(member_id, uuid.UUID):
+        return url_for(endpoint, member_id=member_id)
+    built = g.setdefault("row_urls", {})
+    parts = built.get(endpoint)
+    if parts is None:
+        head, _, tail = url_for(endpoint, member_id=ROW_ID).partition(ROW_ID)
+        parts = built[endpoint] = (head, tail)
+    return f"{parts[0]}{member_id}{parts[1]}"
 
 
 def brand_logo(organization, absolute: bool = False) -> str | None:

@@ -106,15 +106,29 @@ def _ms(value: str) -> float:
     return float(number) * {"us": 0.001, "ms": 1, "s": 1000, "m": 60000}[unit]
 
 
-def wrk(port: int, path: str, headers: dict, duration: float, script: str | None = None) -> dict:
+def cpu_seconds(master: int) -> float:
+    """User + system CPU time the master's workers have used so far."""
+    total = 0
+    for pid in workers(master):
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15 of stat)
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def wrk(port: int, path: str, headers: dict, duration: float, script: str | None = None,
+        master: int | None = None) -> dict:
     command = [WRK, "-t2", "-c16", f"-d{max(1, round(duration))}s", "--latency", "--timeout", "10s"]
     for name, value in headers.items():
         command += ["-H", f"{name}: {value}"]
     if script:
         command += ["-s", script]
     command.append(f"http://127.0.0.1:{port}{path}")
+    cpu_before = cpu_seconds(master) if master else 0.0
     out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    cpu = cpu_seconds(master) - cpu_before if master else 0.0
     rps = re.search(r"Requests/sec:\s+([\d.]+)", out)
+    done = re.search(r"(\d+) requests in", out)
     p50 = re.search(r"^\s+50%\s+(\S+)", out, re.M)
     p99 = re.search(r"^\s+99%\s+(\S+)", out, re.M)
     bad = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
@@ -122,6 +136,7 @@ def wrk(port: int, path: str, headers: dict, duration: float, script: str | None
     if not (rps and p50 and p99):
         raise SystemExit(f"could not read wrk's output:\n{out}")
     return {"rps": float(rps.group(1)), "p50": _ms(p50.group(1)), "p99": _ms(p99.group(1)),
+            "cpu_ms": cpu * 1000 / max(1, int(done.group(1))) if done else float("nan"),
             "bad": int(bad.group(1)) if bad else 0, "socket": errors.group(0) if errors else ""}
 
 
@@ -173,15 +188,20 @@ def main() -> int:
         servers.append(gunicorn("hello:app", hello_port, env, HERE, log))
         servers.append(gunicorn("wsgi:app", portal_port, env, ROOT, log))
 
-        # The add-member form's CSRF token lives in the session: take the cookie the page sets.
-        status, html, cookies = fetch(portal_port, f"/{small['slug']}/team", {"Cookie": small["cookie"]})
-        match = CSRF_RE.search(html)
-        if status != 200 or not match:
-            raise SystemExit(f"the signed-in team page answered {status} without a CSRF token")
-        form_cookie = cookies[-1] if cookies else small["cookie"]
+        # The add-member form's CSRF token lives in the session: take the cookie the page sets,
+        # and send it from then on, as a browser does (else every page mints a new CSRF token
+        # and sends a new session cookie, which no browser sees after its first page).
+        for team in [t for t in (large, huge, small) if t is not None]:
+            status, html, cookies = fetch(portal_port, f"/{team['slug']}/team", {"Cookie": team["cookie"]})
+            match = CSRF_RE.search(html)
+            if status != 200 or not match:
+                raise SystemExit(f"the signed-in team page answered {status} without a CSRF token")
+            team["cookie"] = cookies[-1] if cookies else team["cookie"]
+            team["csrf"] = match.group(1) or match.group(2)
+        form_cookie = small["cookie"]
         script = os.path.join(tmp, "add_member.lua")
         with open(script, "w") as f:
-            f.write(ADD_LUA % {"csrf": match.group(1) or match.group(2), "run": run,
+            f.write(ADD_LUA % {"csrf": small["csrf"], "run": run,
                                "path": f"/{small['slug']}/team/members", "cookie": form_cookie})
 
         last = max(1, math.ceil(args.large / 25))
@@ -235,20 +255,25 @@ def main() -> int:
 
         print(f"wrk -t2 -c16 -d{duration:g}s; gunicorn 2 sync workers; {backend}", flush=True)
         wrk(hello_port, "/", {}, 1)  # warm up
-        hello = wrk(hello_port, "/", {}, duration)
+        hello = wrk(hello_port, "/", {}, duration, master=servers[0].pid)
         rows = [("hello-world (Flask)", hello)]
         for name, path, headers in scenarios:
             if headers is None:
-                rows.append((name, wrk(portal_port, path, {}, duration, script=script)))
+                rows.append((name, wrk(portal_port, path, {}, duration, script=script, master=servers[1].pid)))
             else:
                 if not args.quick:
                     wrk(portal_port, path, headers, 1)  # warm up both workers
-                rows.append((name, wrk(portal_port, path, headers, duration)))
+                rows.append((name, wrk(portal_port, path, headers, duration, master=servers[1].pid)))
 
-        print(f"\n{'scenario':<32}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'ratio':>8}{'non-2xx':>9}")
+        # CPU ms/req: the workers' user + system CPU time per answered request. On a busy machine
+        # it moves far less than req/s does, so its ratio to hello-world's is the steadier figure.
+        print(f"\n{'scenario':<32}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'ratio':>8}{'non-2xx':>9}"
+              f"{'CPU ms/req':>12}{'CPU ratio':>10}")
         for name, r in rows:
+            cpu_ratio = hello["cpu_ms"] / r["cpu_ms"] if r["cpu_ms"] else float("nan")
             print(f"{name:<32}{r['rps']:>9.1f}{r['p50']:>9.2f}{r['p99']:>9.2f}"
-                  f"{r['rps'] / hello['rps']:>8.3f}{r['bad']:>9}" + (f"  {r['socket']}" if r["socket"] else ""))
+                  f"{r['rps'] / hello['rps']:>8.3f}{r['bad']:>9}{r['cpu_ms']:>12.3f}{cpu_ratio:>10.3f}"
+                  + (f"  {r['socket']}" if r["socket"] else ""))
         print(f"{'Cloudflare group members':<32}  {GROUPS_NOTE}")
         by_name = dict(rows)
         print(f"\n{'req/s of the large team / the 25-member figure':<58}{'ratio':>8}")

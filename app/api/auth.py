@@ -8,7 +8,7 @@ which the lookups guarantee by always filtering on `g.organization`.
 from __future__ import annotations
 
 from flask import g, request
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from ..extensions import db
 from ..models import OrganizationToken, PortalSession
@@ -20,6 +20,13 @@ from .errors import ApiError
 
 MEMBER_TOKEN_PREFIX = session_service.MEMBER_TOKEN_PREFIX
 API_SESSION_KIND = "api"
+
+
+# Built once, run with bound values: every API call runs this lookup (see services/sessions.py).
+_LIVE_ORG_TOKEN = select(OrganizationToken).where(
+    OrganizationToken.token_hash == bindparam("token_hash"),
+    OrganizationToken.revoked_at.is_(None),
+)
 
 
 def bearer_token() -> str | None:
@@ -53,12 +60,7 @@ class OrgAuth(Auth):
         token = bearer_token()
         if not token or not token.startswith(ORG_TOKEN_PREFIX):
             raise _unauthorized("An organization access token (polar_oat_…) is required.")
-        row = db.session.scalar(
-            select(OrganizationToken).where(
-                OrganizationToken.token_hash == hash_token(token),
-                OrganizationToken.revoked_at.is_(None),
-            )
-        )
+        row = db.session.scalar(_LIVE_ORG_TOKEN, {"token_hash": hash_token(token)})
         if row is None:
             raise _unauthorized("This access token is not valid or was revoked.")
         if self.scopes and not set(self.scopes) & set(row.scopes or []):

@@ -40,10 +40,11 @@ def max_page(total: int, limit: int) -> int:
     return math.ceil(total / limit) if limit else 0
 
 
-def listing(items: list[BaseModel], total: int, limit: int) -> dict:
-    """The list body, ready for JSON."""
+def listing(items: list, total: int, limit: int) -> dict:
+    """The list body, ready for JSON; items are response models or their JSON bodies already."""
     return {
-        "items": [item.model_dump(mode="json") for item in items],
+        "items": [item.model_dump(mode="json") if isinstance(item, BaseModel) else item
+                  for item in items],
         "pagination": {"total_count": total, "max_page": max_page(total, limit)},
     }
 

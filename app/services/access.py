@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import bindparam, func, select
+from sqlalchemy.orm import Session, lazyload
 
 from ..errors import NotFound, NotPermitted
 from ..models import Customer, CustomerType, Member, OrganizationToken
@@ -88,14 +88,21 @@ def find_live_member(session: Session, customer: Customer, email: str) -> Member
     )
 
 
+# Built once, run with bound values: every request runs this lookup, and building the statement
+# costs SQLAlchemy more than SQLite takes to run it (benchmarks/README.md, step 4).
+_LIVE_MEMBER = (
+    select(Member)
+    .where(Member.id == bindparam("member_id"), Member.customer_id == bindparam("customer_id"),
+           Member.deleted_at.is_(None))
+    .options(lazyload(Member.customer))  # it is `customer`, already loaded: no join again
+    .execution_options(populate_existing=True)
+)
+
+
 def get_member(session: Session, customer: Customer, member_id) -> Member:
     """A live member of this customer; any other id (another team's too) is simply not found."""
     mid = parse_id(member_id, "Member not found.")
-    member = session.scalar(
-        select(Member)
-        .where(Member.id == mid, Member.customer_id == customer.id, Member.deleted_at.is_(None))
-        .execution_options(populate_existing=True)
-    )
+    member = session.scalar(_LIVE_MEMBER, {"member_id": mid, "customer_id": customer.id})
     if member is None:
         raise NotFound("Member not found.")
     return member

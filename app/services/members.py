@@ -7,7 +7,7 @@ import uuid
 from datetime import timedelta
 
 from sqlalchemy import String, cast, func, insert, literal, null, or_, select, type_coerce, union_all
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, lazyload
 
 from .. import text
 from ..errors import NotFound, NotPermitted, RuleViolation
@@ -152,6 +152,7 @@ def _search_page(session: Session, where: list, newest_first: bool, page: int, l
     found.sort(reverse=newest_first)  # (created_at, id): the order of _order()
     ids = [row.id for row in found[(page - 1) * limit:page * limit]]
     items = list(session.scalars(select(Member).where(Member.id.in_(ids))
+                                 .options(lazyload(Member.customer))  # the caller holds it
                                  .order_by(*_order(newest_first)))) if ids else []
     return Page(items=items, total=len(found), page=page, limit=limit)
 
@@ -187,6 +188,7 @@ def _page_of(session: Session, where: list, newest_first: bool, total: int | Non
         return []
     ids = select(Member.id).where(*where).order_by(*order).offset(offset).limit(size).subquery()
     return list(session.scalars(select(Member).join(ids, Member.id == ids.c.id)
+                                .options(lazyload(Member.customer))  # the caller holds it
                                 .order_by(*_order(newest_first))))
 
 

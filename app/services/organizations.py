@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import re
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import bindparam, func, select
+from sqlalchemy.orm import Session, contains_eager, lazyload
 
 from .. import text
 from ..errors import NotFound, PortalError, RuleViolation
@@ -22,7 +22,7 @@ from ..models import (
 )
 from ..security import hash_token, new_token
 from . import activity, webhooks
-from .access import Actor
+from .access import Actor, get_member
 from .ids import parse_id
 from .signin import normalize_email
 
@@ -46,8 +46,33 @@ SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
 RESERVED_SLUGS = {"v1", "client", "static", "openapi.json", "healthz", "embed"}
 
 
+# Built once, run with bound values: every request runs this lookup, and building the statement
+# costs SQLAlchemy more than SQLite takes to run it (benchmarks/README.md, step 4).
+_BY_SLUG = select(Organization).where(Organization.slug == bindparam("slug"))
+_LIVE_CUSTOMER = select(Customer).where(
+    Customer.id == bindparam("customer_id"),
+    Customer.organization_id == bindparam("organization_id"),
+    Customer.deleted_at.is_(None),
+).options(lazyload(Customer.organization))  # it is `organization`: no join again
+
+
+_LIVE_MEMBER_OF_CUSTOMER = (
+    select(Member)
+    .join(Member.customer)
+    .where(
+        Member.id == bindparam("member_id"),
+        Customer.id == bindparam("customer_id"),
+        Customer.organization_id == bindparam("organization_id"),
+        Member.deleted_at.is_(None),
+        Customer.deleted_at.is_(None),
+    )
+    .options(contains_eager(Member.customer).lazyload(Customer.organization))
+    .execution_options(populate_existing=True)
+)
+
+
 def get_organization(session: Session, slug: str) -> Organization:
-    org = session.scalar(select(Organization).where(Organization.slug == slug))
+    org = session.scalar(_BY_SLUG, {"slug": slug})
     if org is None:
         raise NotFound(f"No organization called {slug!r}.")
     return org
@@ -188,16 +213,25 @@ def update_customer(
 
 def get_customer(session: Session, organization: Organization, customer_id) -> Customer:
     cid = parse_id(customer_id, "Customer not found.")
-    customer = session.scalar(
-        select(Customer).where(
-            Customer.id == cid,
-            Customer.organization_id == organization.id,
-            Customer.deleted_at.is_(None),
-        )
-    )
+    customer = session.scalar(_LIVE_CUSTOMER, {"customer_id": cid, "organization_id": organization.id})
     if customer is None:
         raise NotFound("Customer not found.")
     return customer
+
+
+def get_customer_member(session: Session, organization: Organization, customer_id, member_id) -> Member:
+    """`get_member(get_customer(…), member_id)` in one query when both are there (the API's
+    single-member read); when not, the same two lookups decide which one is not found."""
+    cid = parse_id(customer_id, "Customer not found.")
+    try:
+        mid = parse_id(member_id, "Member not found.")
+    except NotFound:
+        mid = None
+    member = None if mid is None else session.scalar(_LIVE_MEMBER_OF_CUSTOMER, {
+        "member_id": mid, "customer_id": cid, "organization_id": organization.id})
+    if member is None:
+        return get_member(session, get_customer(session, organization, cid), member_id)
+    return member
 
 
 def seats_in_use(session: Session, subscription: Subscription) -> int:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from ..errors import InvalidToken
@@ -53,22 +53,28 @@ def start_session(
     return row, token
 
 
+# Built once, run with bound values: every request runs this lookup, and building the statement
+# costs SQLAlchemy more than SQLite takes to run it (benchmarks/README.md, step 4).
+_LIVE_SESSION = (
+    select(PortalSession)
+    .join(Member, PortalSession.member_id == Member.id)
+    .join(Customer, Member.customer_id == Customer.id)
+    .where(
+        PortalSession.token_hash == bindparam("token_hash"),
+        PortalSession.ended_at.is_(None),
+        PortalSession.expires_at > bindparam("now"),
+        Member.deleted_at.is_(None),
+        Customer.deleted_at.is_(None),
+    )
+)
+
+
 def load_session(session: Session, token: str | None) -> PortalSession | None:
-    """The live session for a raw token, or None (unknown, ended, expired, member removed)."""
+    """The live session for a raw token, or None (unknown, ended, expired, member removed):
+    asked of the database on every request, so an ended session stops at the next one."""
     if not token:
         return None
-    return session.scalar(
-        select(PortalSession)
-        .join(Member, PortalSession.member_id == Member.id)
-        .join(Customer, Member.customer_id == Customer.id)
-        .where(
-            PortalSession.token_hash == hash_token(token),
-            PortalSession.ended_at.is_(None),
-            PortalSession.expires_at > utcnow(),
-            Member.deleted_at.is_(None),
-            Customer.deleted_at.is_(None),
-        )
-    )
+    return session.scalar(_LIVE_SESSION, {"token_hash": hash_token(token), "now": utcnow()})
 
 
 def end_session(session: Session, row: PortalSession) -> None:

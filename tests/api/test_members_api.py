@@ -1,11 +1,13 @@
 """Organization API: /v1/customers/{id}/members…, …/external/…, and the older /v1/members routes."""
 from __future__ import annotations
 
+from uuid import uuid4
+
 import pytest
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import Member, Role
+from app.models import Member, Role, utcnow
 from tests.api.conftest import Api, member_token, mint_token
 from tests.factories import make_individual, make_team, member
 
@@ -128,6 +130,24 @@ class TestGetUpdateDelete:
         response = api.get(f"{_members(team)}/{__import__('uuid').uuid4()}")
         assert response.status_code == 404
         assert response.get_json() == {"error": "ResourceNotFound", "detail": "Member not found."}
+
+    def test_get_names_what_is_not_found(self, api, org, team, dev):
+        """One query reads a customer's member; when it finds nothing, the answer still says
+        whether the customer or the member is missing, as the two lookups did."""
+        other = make_team(org, owner="boss@other.example")
+        not_found = {"error": "ResourceNotFound"}
+        assert api.get(f"/v1/customers/{uuid4()}/members/{dev.id}").get_json() == {
+            **not_found, "detail": "Customer not found."}
+        assert api.get(f"{_members(other)}/{dev.id}").get_json() == {
+            **not_found, "detail": "Member not found."}
+        assert api.delete(f"{_members(team)}/{dev.id}").status_code == 204
+        response = api.get(f"{_members(team)}/{dev.id}")
+        assert (response.status_code, response.get_json()["detail"]) == (404, "Member not found.")
+        other.deleted_at = utcnow()  # a deleted customer's live members are not found either
+        db.session.commit()
+        owner = member(other, "boss@other.example")
+        assert api.get(f"{_members(other)}/{owner.id}").get_json() == {
+            **not_found, "detail": "Customer not found."}
 
     def test_bad_uuid_is_422_at_the_path(self, api, team):
         response = api.get(f"{_members(team)}/not-a-uuid")
