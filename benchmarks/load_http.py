@@ -24,11 +24,12 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
 from flask_migrate import upgrade  # noqa: E402
+from sqlalchemy import select  # noqa: E402
 
 from app import create_app  # noqa: E402
 from app.extensions import db  # noqa: E402
 from app.models import Member  # noqa: E402
-from app.services import members, organizations, sessions  # noqa: E402
+from app.services import groups, members, organizations, sessions  # noqa: E402
 from app.services.activity import Actor  # noqa: E402
 
 SECRET = "benchmark-secret-key-0123456789"
@@ -52,11 +53,17 @@ def prepare(database_url: str, size: int, slug: str | None = None) -> dict:
             members.fill_synthetic(db.session, Actor.operator(), team, size - 1)
         _row, api_token = organizations.create_token(db.session, org)
         owner = db.session.query(Member).filter_by(customer_id=team.id, role="owner").one()
+        # A user group of (up to) 100 members, for the Cloudflare group-members scenario.
+        group = groups.create_group(db.session, Actor.operator(), team, name="Bench group")
+        ids = db.session.scalars(select(Member.id).where(Member.customer_id == team.id)
+                                 .order_by(Member.created_at).limit(100)).all()
+        groups.add_members(db.session, Actor.operator(), team, group.id, list(ids))
         _row, session_token = sessions.start_session(db.session, owner)
         db.session.commit()
         cookie = app.session_interface.get_signing_serializer(app).dumps(
             {"_user_id": session_token, "_fresh": True})
         return {"slug": org.slug, "customer": str(team.id), "token": api_token, "owner": str(owner.id),
+                "group": group.id.hex,
                 "cookie": f"{app.config['SESSION_COOKIE_NAME']}={cookie}"}
 
 
