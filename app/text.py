@@ -1,4 +1,5 @@
-"""Text hygiene in one place: which characters no text field accepts, and search patterns.
+"""Text hygiene in one place: which characters no text field accepts, search patterns, and the
+size of a JSON value.
 
 NUL cannot be stored or even compared by PostgreSQL (a 500 before this); other control
 characters (BEL, ESC, …) and the bidirectional overrides and isolates (U+202A–U+202E,
@@ -6,6 +7,7 @@ U+2066–U+2069) let a name spoof the team list or an email subject. Every form 
 API's request parsing (app/api/routing.py), the searches and the services' name checks use this."""
 from __future__ import annotations
 
+import json
 import re
 
 BIDI_CONTROLS = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u061c\u200e\u200f"
@@ -33,3 +35,12 @@ def like_pattern(text: str) -> str:
     (use it with `escape="\\\\"`)."""
     escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return f"%{escaped}%"
+
+
+def json_size(value) -> int | None:
+    """The bytes of `value` as compact UTF-8 JSON, or None when it is not plain JSON values
+    (the size limit of seat metadata and of group policies)."""
+    try:
+        return len(json.dumps(value, separators=(",", ":")).encode("utf-8"))
+    except (TypeError, ValueError):
+        return None

@@ -8,7 +8,6 @@ from flask import flash, g, request, url_for
 from ..auth.session import member_required
 from ..extensions import db
 from ..services import groups
-from ..services.access import ensure_can_manage
 from ..services.paging import Page, within
 from ..web import fragments, is_htmx, redirect_to, render
 from . import bp
@@ -138,8 +137,7 @@ def confirm_remove_from_group(group_id, member_id):
 @member_required
 def remove_from_group(group_id, member_id):
     """Take someone out of the group (they stay on the team): the row goes away."""
-    ensure_can_manage(_actor(), g.member.customer)
-    group = groups.get_group(db.session, g.member.customer, group_id)
+    group = groups.read_group(db.session, _actor(), g.member.customer, group_id)
     member = groups.remove_member(db.session, _actor(), g.member.customer, group.id, member_id)
     db.session.commit()
     message = f"Removed {member.display_name} from {group.name}. They stay on the team."

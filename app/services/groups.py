@@ -6,7 +6,6 @@ the team (rule 21). Every mutation goes through `access.begin_mutation` (manager
 customer lock, then the check again) and writes an activity event (rule 23)."""
 from __future__ import annotations
 
-import json
 import uuid
 from typing import NamedTuple
 
@@ -118,10 +117,9 @@ def clean_policies(policies) -> list[dict]:
             resources.append(item)
         out["permission_groups"], out["resource_groups"] = groups, resources
         cleaned.append(out)
-    try:
-        size = len(json.dumps(cleaned, separators=(",", ":")).encode("utf-8"))
-    except (TypeError, ValueError):
-        raise RuleViolation("Policies must be plain JSON values.", field="policies") from None
+    size = text.json_size(cleaned)
+    if size is None:
+        raise RuleViolation("Policies must be plain JSON values.", field="policies")
     if size > POLICIES_MAX_BYTES:
         raise RuleViolation(f"Policies can be at most {POLICIES_MAX_BYTES // 1024} KB of JSON.",
                             field="policies")

@@ -7,13 +7,13 @@ re-exported here so callers need only this module.
 """
 from __future__ import annotations
 
-import json
 import uuid
 from dataclasses import dataclass
 
 from sqlalchemy import case, func, or_, select, update
 from sqlalchemy.orm import Session
 
+from .. import text
 from ..errors import (
     NoSeatsAvailable,
     NotFound,
@@ -149,10 +149,9 @@ def _clean_metadata(metadata) -> dict | None:
         raise RuleViolation("Seat metadata must be an object with text keys.", field="metadata")
     if len(metadata) > METADATA_MAX_KEYS:
         raise RuleViolation(f"Seat metadata can have at most {METADATA_MAX_KEYS} keys.", field="metadata")
-    try:
-        size = len(json.dumps(metadata, separators=(",", ":")).encode("utf-8"))
-    except (TypeError, ValueError):
-        raise RuleViolation("Seat metadata must be plain JSON values.", field="metadata") from None
+    size = text.json_size(metadata)
+    if size is None:
+        raise RuleViolation("Seat metadata must be plain JSON values.", field="metadata")
     if size > METADATA_MAX_BYTES:
         raise RuleViolation(f"Seat metadata can be at most {METADATA_MAX_BYTES} bytes of JSON.",
                             field="metadata")
