@@ -30,6 +30,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 sys.path.insert(0, HERE)
 
+import floor  # noqa: E402
 from load_http import SECRET, free_port, prepare  # noqa: E402
 from team_page import database  # noqa: E402
 
@@ -177,15 +178,18 @@ def main() -> int:
             started = time.perf_counter()
             huge = prepare(url, args.huge, slug=f"huge{run}")
             print(f"  ({args.huge:,} members ready in {time.perf_counter() - started:.1f} s)", flush=True)
+        floor.prepare(url)
         if backend == "postgresql":  # what autovacuum does within a minute of a bulk fill
             vacuum_analyze(url)
 
         env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": SECRET, "INSTANCE_PATH": tmp,
                "PORTAL_ENV": "development"}
-        hello_port, portal_port = free_port(), free_port()
+        hello_port, portal_port, floor_port = free_port(), free_port(), free_port()
         log = open(os.path.join(tmp, "gunicorn.log"), "w")  # the request log, kept off the table
         servers.append(gunicorn("hello:app", hello_port, env, HERE, log))
         servers.append(gunicorn("wsgi:app", portal_port, env, ROOT, log))
+        servers.append(gunicorn("floor:app", floor_port, {**env, "FLOOR_DATABASE_URL": url}, HERE, log))
+        floor_cookie = fetch(floor_port, "/login", {})[2][-1]
 
         # The add-member form's CSRF token lives in the session: take the cookie the page sets,
         # and send it from then on, as a browser does (else every page mints a new CSRF token
@@ -262,6 +266,17 @@ def main() -> int:
         wrk(hello_port, "/", {}, 1)  # warm up
         hello = wrk(hello_port, "/", {}, duration, master=servers[0].pid)
         rows = [("hello-world (Flask)", hello)]
+        # The stack's own floor (benchmarks/floor.py): the cheapest version of each scenario.
+        for name, path, headers in [
+            ("floor: one ORM row as JSON", "/orm-row", {}),
+            ("floor: one Core row as JSON", "/core-row", {}),
+            ("floor: 25 ORM rows as JSON", "/orm-25", {}),
+            ("floor: signed-in page", "/signed-in", {"Cookie": floor_cookie}),
+            ("floor: signed-in 25-row table", "/table-25", {"Cookie": floor_cookie}),
+        ]:
+            if not args.quick:
+                wrk(floor_port, path, headers, 1)
+            rows.append((name, wrk(floor_port, path, headers, duration, master=servers[2].pid)))
         for name, path, headers in scenarios:
             if headers is None:
                 rows.append((name, wrk(portal_port, path, {}, duration, script=script, master=servers[1].pid)))
