@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import os
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from flask import Flask, jsonify, render_template
 from flask_login import LoginManager, UserMixin, current_user, login_required, login_user
@@ -49,7 +49,7 @@ def prepare(url: str, rows: int = 25) -> None:
     with Session(engine) as session:
         session.add_all(Row(id=str(uuid.uuid4()), email=f"floor-{i}@bench.example",
                             name=f"Floor Member {i}", role="member",
-                            created_at=datetime.now(timezone.utc)) for i in range(rows))
+                            created_at=datetime.now(UTC)) for i in range(rows))
         session.commit()
     engine.dispose()
 

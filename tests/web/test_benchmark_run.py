@@ -17,7 +17,9 @@ pytestmark = pytest.mark.benchmark
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 ROWS = [
-    "hello-world (Flask)", "team page, 25 members", "htmx table fragment", "API members ?limit=25",
+    "hello-world (Flask)", "floor: one ORM row as JSON", "floor: one Core row as JSON",
+    "floor: 25 ORM rows as JSON", "floor: signed-in page", "floor: signed-in 25-row table",
+    "portal /healthz (pipeline)", "team page, 25 members", "htmx table fragment", "API members ?limit=25",
     "API member {mid}", "10k team page, page 3", "10k htmx fragment, page 3", "10k API members, page 3",
     "10k API member {mid}", "10k search 'member-4242'", "seats page", "groups page",
     "Cloudflare group members", "member add (htmx POST)",
