@@ -39,6 +39,8 @@ SCENARIOS = {  # name: (path, headers, browser session?)
     "fragment": ("/{slug}/team", {"HX-Request": "true", "HX-Target": "member-table"}, True),
     "api-list": ("/v1/customers/{customer}/members?limit=25", {}, False),
     "api-member": ("/v1/customers/{customer}/members/{owner}", {}, False),
+    "cf-members": ("/client/v4/accounts/{account}/iam/user_groups/{group}/members?per_page=25", {},
+                   False),
 }
 GROUPS = {  # (file ends with, function name): where the time of a request goes
     "Jinja rendering": ("jinja2/environment.py", "render"),
@@ -70,7 +72,8 @@ def main() -> int:
         app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": SECRET})
         client = app.test_client()
         template, headers, browser = SCENARIOS[args.scenario]
-        path, headers = template.format(**team), dict(headers)
+        path = template.format(account=team["customer"].replace("-", ""), **team)
+        headers = dict(headers)
         if browser:
             name, _, value = team["cookie"].partition("=")
             client.set_cookie(name, value)  # the test client's jar would replace a Cookie header

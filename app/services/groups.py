@@ -10,7 +10,7 @@ import uuid
 from typing import NamedTuple
 
 from sqlalchemy import and_, delete, false, func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defaultload
 
 from .. import text
 from ..errors import NotFound, RuleViolation
@@ -230,7 +230,10 @@ def list_group_members(session: Session, actor: Actor, customer: Customer, group
     total = session.scalar(select(func.count()).select_from(base.subquery())) or 0
     order = (func.lower(Member.email).desc(), Member.id.desc()) if descending \
         else (func.lower(Member.email), Member.id)
-    items = list(session.scalars(base.order_by(*order).offset((page - 1) * limit).limit(limit)))
+    # Every row's member is of `customer`, which the caller holds: not joined again per row.
+    items = list(session.scalars(base.options(defaultload(UserGroupMember.member)
+                                              .lazyload(Member.customer))
+                                 .order_by(*order).offset((page - 1) * limit).limit(limit)))
     return Page(items=items, total=total, page=page, limit=limit)
 
 
