@@ -39,6 +39,8 @@ SCENARIOS = {  # name: (path, headers, browser session?)
     "fragment": ("/{slug}/team", {"HX-Request": "true", "HX-Target": "member-table"}, True),
     "api-list": ("/v1/customers/{customer}/members?limit=25", {}, False),
     "api-member": ("/v1/customers/{customer}/members/{owner}", {}, False),
+    "seats": ("/{slug}/seats", {}, True),
+    "groups": ("/{slug}/groups", {}, True),
     "cf-members": ("/client/v4/accounts/{account}/iam/user_groups/{group}/members?per_page=25", {},
                    False),
 }
