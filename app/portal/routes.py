@@ -20,6 +20,7 @@ from ..services.paging import Page
 from ..web import fragments, is_htmx, redirect_to, render
 from . import bp
 from .forms import AddMemberForm, EditMemberForm, TransferForm
+from .team_rows import ROW_ICONS, member_rows
 
 TEAM = "portal/team.html"
 PAGE_SIZES = (10, 25, 50, 100)
@@ -81,16 +82,16 @@ def _team_context(filters: dict, **extra) -> dict:
                                                 [m.id for m in page.items])
     context = {
         "page": page,
+        "rows": member_rows(g.member, page.items, seat_status, last_sign_in, member_groups),
+        "row_icons": ROW_ICONS,
         "member_groups": member_groups,
         "group_choices": choices,
         "group_name": next((c.name for c in choices if str(c.id) == filters["group"]), None),
-        "seat_status": seat_status,
         "last_sign_in": last_sign_in,
         "filters": filters,
         "page_sizes": PAGE_SIZES,
         "roles": list(Role),
         "viewer": g.member,
-        "allowed": members.allowed_actions,
         "add_form": AddMemberForm(formdata=None),
         "editing_id": None,
         "edit_form": None,
@@ -102,13 +103,15 @@ def _team_context(filters: dict, **extra) -> dict:
 
 
 def _row_context(member, **extra) -> dict:
+    seat_status = seats.member_seat_status(db.session, [member.id])
+    last_sign_in = sessions.last_sign_ins(db.session, [member.id])
+    member_groups = groups.groups_for_members(db.session, [member.id])
     context = {
-        "m": member,
-        "seat_status": seats.member_seat_status(db.session, [member.id]),
-        "last_sign_in": sessions.last_sign_ins(db.session, [member.id]),
-        "member_groups": groups.groups_for_members(db.session, [member.id]),
+        "row": member_rows(g.member, [member], seat_status, last_sign_in, member_groups)[0],
+        "row_icons": ROW_ICONS,
+        "last_sign_in": last_sign_in,
+        "member_groups": member_groups,
         "viewer": g.member,
-        "allowed": members.allowed_actions,
         "editing_id": None,
         "edit_form": None,
     }
@@ -219,9 +222,9 @@ def _edit_response(member, form: EditMemberForm, status: int):
                       **_row_context(member, editing_id=member.id, edit_form=form))
     page = Page(items=[member], total=1, page=1, limit=1)
     context = _team_context(_filters({}))
-    context.update(page=page, seat_status=seats.member_seat_status(db.session, [member.id]),
-                   last_sign_in=sessions.last_sign_ins(db.session, [member.id]),
-                   member_groups=groups.groups_for_members(db.session, [member.id]),
+    row = _row_context(member)
+    context.update(page=page, rows=[row["row"]],
+                   last_sign_in=row["last_sign_in"], member_groups=row["member_groups"],
                    editing_id=member.id, edit_form=form, single=True)
     return render(TEAM, status=status, **context)
 
