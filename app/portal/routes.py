@@ -75,22 +75,23 @@ def _team_context(filters: dict, block: str | None = None, **extra) -> dict:
     """What the team page shows, or only what one of its htmx blocks shows (`block`): the table
     needs no header counts, filter choices or add form; the counts need no listing."""
     context = {"filters": filters, "single": False, "editing_id": None, "edit_form": None}
+    if block in (None, "member_stats"):  # first: an unfiltered page takes its total from it
+        context["summary"] = members.team_summary(db.session, _actor(), g.member.customer)
     if block != "member_stats":
-        context.update(_listing_context(filters, rows=block != "member_summary"))
+        context.update(_listing_context(filters, rows=block != "member_summary",
+                                        team_size=context.get("summary", {}).get("members")))
     if block is None:
         context.update(page_sizes=PAGE_SIZES, roles=list(Role), viewer=g.member,
                        add_form=AddMemberForm(formdata=None))
-    if block in (None, "member_stats"):
-        context["summary"] = members.team_summary(db.session, _actor(), g.member.customer)
     context.update(extra)
     return context
 
 
-def _listing_context(filters: dict, rows: bool) -> dict:
+def _listing_context(filters: dict, rows: bool, team_size: int | None) -> dict:
     page = members.list_members(
         db.session, _actor(), g.member.customer, query=filters["q"],
         role=filters["role"] or None, group_id=filters["group"] or None, page=filters["page"],
-        limit=filters["size"],
+        limit=filters["size"], team_size=team_size,
     )
     context = {"page": page, "row_icons": ROW_ICONS}
     ids = [m.id for m in page.items] if rows else []

@@ -103,6 +103,7 @@ def list_members(
     page: int = 1,
     limit: int = 25,
     newest_first: bool = False,
+    team_size: int | None = None,
 ) -> Page:
     """One page of live members in a stable order (created_at, then id).
 
@@ -113,7 +114,9 @@ def list_members(
     role index (a role), and the page's ids from the live-member index alone
     (ix_members_live_page / _role: OFFSET walks index entries, not rows) walked from the nearer
     end, so the last page costs what the first does; then those rows are loaded by id. A
-    search counts exactly up to SEARCH_COUNT_MAX, then says "more than" (`Page.capped`)."""
+    search counts exactly up to SEARCH_COUNT_MAX, then says "more than" (`Page.capped`).
+    `team_size`: the live-member count the caller read in this request (team_summary's
+    "members"), for an unfiltered page: it is that page's total, so it is not read again."""
     ensure_can_manage(actor, customer)
     page, limit = max(1, page), max(1, min(limit, 100))
     where = [Member.customer_id == customer.id, Member.deleted_at.is_(None)]
@@ -130,7 +133,7 @@ def list_members(
         where.append(groups.in_group(group_id))
     if len(where) > 2 + (role is not None):  # a search or a group: the bounded-count path
         return _search_page(session, where, newest_first, page, limit)
-    total = _total(session, customer, role)
+    total = team_size if role is None and team_size is not None else _total(session, customer, role)
     page = within(page, total, limit)
     return Page(items=_page_of(session, where, newest_first, total, page, limit,
                                team=customer.id if role is None else None),
