@@ -105,12 +105,19 @@ def row_url(endpoint: str, member_id) -> str:
     through url_for itself."""
     if not isinstance(member_id, uuid.UUID):
         return url_for(endpoint, member_id=member_id)
+    head, tail = row_url_parts(endpoint)
+    return f"{head}{member_id}{tail}"
+
+
+def row_url_parts(endpoint: str) -> tuple[str, str]:
+    """`url_for(endpoint, member_id=…)` split around the id, once per endpoint and request: a
+    row's URL is head + the member's UUID + tail."""
     built = g.setdefault("row_urls", {})
     parts = built.get(endpoint)
     if parts is None:
         head, _, tail = url_for(endpoint, member_id=ROW_ID).partition(ROW_ID)
         parts = built[endpoint] = (head, tail)
-    return f"{parts[0]}{member_id}{parts[1]}"
+    return parts
 
 
 def brand_logo(organization, absolute: bool = False) -> str | None:

@@ -20,6 +20,7 @@ from ..services.paging import Page
 from ..web import fragments, is_htmx, redirect_to, render
 from . import bp
 from .forms import AddMemberForm, EditMemberForm, TransferForm
+from .team_rows import ROW_ICONS, member_rows
 
 TEAM = "portal/team.html"
 PAGE_SIZES = (10, 25, 50, 100)
@@ -70,45 +71,51 @@ def _current_filters() -> dict:
     return _filters({})
 
 
-def _team_context(filters: dict, **extra) -> dict:
-    page = members.list_members(
-        db.session, _actor(), g.member.customer, query=filters["q"],
-        role=filters["role"] or None, group_id=filters["group"] or None, page=filters["page"],
-        limit=filters["size"],
-    )
-    seat_status, last_sign_in = members.row_facts(db.session, [m.id for m in page.items])
-    choices, member_groups = groups.page_groups(db.session, _actor(), g.member.customer,
-                                                [m.id for m in page.items])
-    context = {
-        "page": page,
-        "member_groups": member_groups,
-        "group_choices": choices,
-        "group_name": next((c.name for c in choices if str(c.id) == filters["group"]), None),
-        "seat_status": seat_status,
-        "last_sign_in": last_sign_in,
-        "filters": filters,
-        "page_sizes": PAGE_SIZES,
-        "roles": list(Role),
-        "viewer": g.member,
-        "allowed": members.allowed_actions,
-        "add_form": AddMemberForm(formdata=None),
-        "editing_id": None,
-        "edit_form": None,
-        "single": False,
-        "summary": members.team_summary(db.session, _actor(), g.member.customer),
-    }
+def _team_context(filters: dict, block: str | None = None, **extra) -> dict:
+    """What the team page shows, or only what one of its htmx blocks shows (`block`): the table
+    needs no header counts, filter choices or add form; the counts need no listing."""
+    context = {"filters": filters, "single": False, "editing_id": None, "edit_form": None}
+    if block in (None, "member_stats"):  # first: an unfiltered page takes its total from it
+        context["summary"] = members.team_summary(db.session, _actor(), g.member.customer)
+    if block != "member_stats":
+        context.update(_listing_context(filters, rows=block != "member_summary",
+                                        team_size=context.get("summary", {}).get("members")))
+    if block is None:
+        context.update(page_sizes=PAGE_SIZES, roles=list(Role), viewer=g.member,
+                       add_form=AddMemberForm(formdata=None))
     context.update(extra)
     return context
 
 
+def _listing_context(filters: dict, rows: bool, team_size: int | None) -> dict:
+    page = members.list_members(
+        db.session, _actor(), g.member.customer, query=filters["q"],
+        role=filters["role"] or None, group_id=filters["group"] or None, page=filters["page"],
+        limit=filters["size"], team_size=team_size,
+    )
+    context = {"page": page, "row_icons": ROW_ICONS}
+    ids = [m.id for m in page.items] if rows else []
+    if rows or filters["group"]:  # the group's name is in the summary line
+        choices, member_groups = groups.page_groups(db.session, _actor(), g.member.customer, ids)
+        context.update(group_choices=choices, member_groups=member_groups, group_name=next(
+            (c.name for c in choices if str(c.id) == filters["group"]), None))
+    if rows:
+        seat_status, last_sign_in = members.row_facts(db.session, ids)
+        context.update(last_sign_in=last_sign_in, rows=member_rows(
+            g.member, page.items, seat_status, last_sign_in, context["member_groups"]))
+    return context
+
+
 def _row_context(member, **extra) -> dict:
+    seat_status = seats.member_seat_status(db.session, [member.id])
+    last_sign_in = sessions.last_sign_ins(db.session, [member.id])
+    member_groups = groups.groups_for_members(db.session, [member.id])
     context = {
-        "m": member,
-        "seat_status": seats.member_seat_status(db.session, [member.id]),
-        "last_sign_in": sessions.last_sign_ins(db.session, [member.id]),
-        "member_groups": groups.groups_for_members(db.session, [member.id]),
+        "row": member_rows(g.member, [member], seat_status, last_sign_in, member_groups)[0],
+        "row_icons": ROW_ICONS,
+        "last_sign_in": last_sign_in,
+        "member_groups": member_groups,
         "viewer": g.member,
-        "allowed": members.allowed_actions,
         "editing_id": None,
         "edit_form": None,
     }
@@ -147,9 +154,11 @@ def home():
 @member_required
 def team():
     """The team table with search, role filter and pages; htmx asks for the table alone."""
-    context = _team_context(_filters(request.args))
     block = {"member-table": "member_table", "member-summary": "member_summary",
              "member-stats": "member_stats"}.get(request.headers.get("HX-Target") or "")
+    if not is_htmx():
+        block = None  # a history restore asks for the whole page
+    context = _team_context(_filters(request.args), block)
     return render(TEAM, block, status=422 if context["filters"]["q_error"] else 200, **context)
 
 
@@ -219,9 +228,9 @@ def _edit_response(member, form: EditMemberForm, status: int):
                       **_row_context(member, editing_id=member.id, edit_form=form))
     page = Page(items=[member], total=1, page=1, limit=1)
     context = _team_context(_filters({}))
-    context.update(page=page, seat_status=seats.member_seat_status(db.session, [member.id]),
-                   last_sign_in=sessions.last_sign_ins(db.session, [member.id]),
-                   member_groups=groups.groups_for_members(db.session, [member.id]),
+    row = _row_context(member)
+    context.update(page=page, rows=[row["row"]],
+                   last_sign_in=row["last_sign_in"], member_groups=row["member_groups"],
                    editing_id=member.id, edit_form=form, single=True)
     return render(TEAM, status=status, **context)
 
@@ -307,7 +316,8 @@ def make_owner(member_id):
     if not is_htmx():
         return redirect_to(url_for("portal.team"), message)
     flash(message, "success")
-    response = render(TEAM, "member_table", **_team_context(_current_filters(), focus_id=member.id))
+    response = render(TEAM, "member_table", **_team_context(_current_filters(), "member_table",
+                                                             focus_id=member.id))
     response.headers["HX-Retarget"] = "#member-table"
     response.headers["HX-Reswap"] = "outerHTML"
     return response

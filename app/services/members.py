@@ -6,7 +6,8 @@ import secrets
 import uuid
 from datetime import timedelta
 
-from sqlalchemy import String, cast, func, insert, literal, null, or_, select, type_coerce, union_all
+from sqlalchemy import (String, bindparam, cast, func, insert, literal, null, or_, select, type_coerce,
+                        union_all)
 from sqlalchemy.orm import Session, lazyload
 
 from .. import text
@@ -102,6 +103,7 @@ def list_members(
     page: int = 1,
     limit: int = 25,
     newest_first: bool = False,
+    team_size: int | None = None,
 ) -> Page:
     """One page of live members in a stable order (created_at, then id).
 
@@ -112,7 +114,9 @@ def list_members(
     role index (a role), and the page's ids from the live-member index alone
     (ix_members_live_page / _role: OFFSET walks index entries, not rows) walked from the nearer
     end, so the last page costs what the first does; then those rows are loaded by id. A
-    search counts exactly up to SEARCH_COUNT_MAX, then says "more than" (`Page.capped`)."""
+    search counts exactly up to SEARCH_COUNT_MAX, then says "more than" (`Page.capped`).
+    `team_size`: the live-member count the caller read in this request (team_summary's
+    "members"), for an unfiltered page: it is that page's total, so it is not read again."""
     ensure_can_manage(actor, customer)
     page, limit = max(1, page), max(1, min(limit, 100))
     where = [Member.customer_id == customer.id, Member.deleted_at.is_(None)]
@@ -129,10 +133,11 @@ def list_members(
         where.append(groups.in_group(group_id))
     if len(where) > 2 + (role is not None):  # a search or a group: the bounded-count path
         return _search_page(session, where, newest_first, page, limit)
-    total = _total(session, customer, role)
+    total = team_size if role is None and team_size is not None else _total(session, customer, role)
     page = within(page, total, limit)
-    return Page(items=_page_of(session, where, newest_first, total, page, limit), total=total,
-                page=page, limit=limit)
+    return Page(items=_page_of(session, where, newest_first, total, page, limit,
+                               team=customer.id if role is None else None),
+                total=total, page=page, limit=limit)
 
 
 def _search_page(session: Session, where: list, newest_first: bool, page: int, limit: int) -> Page:
@@ -157,11 +162,26 @@ def _search_page(session: Session, where: list, newest_first: bool, page: int, l
     return Page(items=items, total=len(found), page=page, limit=limit)
 
 
+# The statements of an unfiltered team page, built once and run with bound values: building
+# them cost SQLAlchemy more than SQLite takes to run them (benchmarks/README.md, "Team page
+# rendering"). They still run on every request.
+_TEAM_SIZE = select(Customer.member_count).where(Customer.id == bindparam("customer_id"))
+_LIVE = (Member.customer_id == bindparam("customer_id"), Member.deleted_at.is_(None))
+
+
+def _page_statement(newest_first: bool, walk_newest_first: bool):
+    ids = (select(Member.id).where(*_LIVE).order_by(*_order(walk_newest_first))
+           .offset(bindparam("offset")).limit(bindparam("size")).subquery())
+    return (select(Member).join(ids, Member.id == ids.c.id)
+            .options(lazyload(Member.customer))  # the caller holds it
+            .order_by(*_order(newest_first)))
+
+
 def _total(session: Session, customer: Customer, role: Role | None) -> int:
     """How many live members (of a role), in one query that does not scan the team."""
-    team = select(Customer.member_count).where(Customer.id == customer.id).scalar_subquery()
     if role is None:
-        return session.scalar(select(team)) or 0
+        return session.scalar(_TEAM_SIZE, {"customer_id": customer.id}) or 0
+    team = select(Customer.member_count).where(Customer.id == customer.id).scalar_subquery()
     live = (Member.customer_id == customer.id, Member.deleted_at.is_(None))
     if role is Role.MEMBER:  # most of the team: everyone but the (few) owners and managers
         others = select(func.count()).where(*live, Member.role.in_(
@@ -177,19 +197,28 @@ def _order(newest_first: bool) -> tuple:
 
 
 def _page_of(session: Session, where: list, newest_first: bool, total: int | None, page: int,
-             limit: int) -> list[Member]:
+             limit: int, team=None) -> list[Member]:
     """The members of one page: their ids from the index alone, walked from the nearer end
-    (so the last page costs what the first does), then the rows by id (a deferred join)."""
-    offset, size, order = (page - 1) * limit, limit, _order(newest_first)
+    (so the last page costs what the first does), then the rows by id (a deferred join).
+    `team`: the customer id when `where` is only "live members of that team"."""
+    offset, size, walk = (page - 1) * limit, limit, newest_first
     if total is not None and offset > total - offset - limit:  # nearer the end: walk backwards
         size = max(0, min(limit, total - offset))
-        offset, order = max(0, total - offset - size), _order(not newest_first)
+        offset, walk = max(0, total - offset - size), not newest_first
     if size == 0:
         return []
+    if team is not None:
+        return list(session.scalars(_PAGES[newest_first, walk],
+                                    {"customer_id": team, "offset": offset, "size": size}))
+    order = _order(walk)
     ids = select(Member.id).where(*where).order_by(*order).offset(offset).limit(size).subquery()
     return list(session.scalars(select(Member).join(ids, Member.id == ids.c.id)
                                 .options(lazyload(Member.customer))  # the caller holds it
                                 .order_by(*_order(newest_first))))
+
+
+_PAGES = {(newest, walk): _page_statement(newest, walk) for newest in (False, True)
+          for walk in (False, True)}
 
 
 def team_summary(session: Session, actor: Actor, customer: Customer) -> dict:
@@ -197,15 +226,17 @@ def team_summary(session: Session, actor: Actor, customer: Customer) -> dict:
     invitations. Rule 1. One query whatever the size of the team: the member count is
     customers.member_count, the billing managers a range of ix_members_live_role."""
     ensure_can_manage(actor, customer)
-    live = (Member.customer_id == customer.id, Member.deleted_at.is_(None))
-    row = session.execute(select(
-        select(Customer.member_count).where(Customer.id == customer.id).scalar_subquery(),
-        select(func.count()).where(*live, Member.role == Role.BILLING_MANAGER).scalar_subquery(),
-        select(func.count(Seat.id)).join(Subscription, Seat.subscription_id == Subscription.id)
-        .where(Subscription.customer_id == customer.id, Seat.status == SeatStatus.PENDING)
-        .scalar_subquery(),
-    )).one()
+    row = session.execute(_SUMMARY, {"customer_id": customer.id}).one()
     return {"members": row[0], "billing_managers": row[1], "pending_invitations": row[2]}
+
+
+_SUMMARY = select(  # team_summary's one query, built once
+    _TEAM_SIZE.scalar_subquery(),
+    select(func.count()).where(*_LIVE, Member.role == Role.BILLING_MANAGER).scalar_subquery(),
+    select(func.count(Seat.id)).join(Subscription, Seat.subscription_id == Subscription.id)
+    .where(Subscription.customer_id == bindparam("customer_id"), Seat.status == SeatStatus.PENDING)
+    .scalar_subquery(),
+)
 
 
 def row_facts(session: Session, member_ids: list) -> tuple[dict, dict]:
@@ -214,21 +245,25 @@ def row_facts(session: Session, member_ids: list) -> tuple[dict, dict]:
     last sign-in being the newest session they opened themselves (not one the vendor minted)."""
     if not member_ids:
         return {}, {}
-    seat_rows = select(Seat.member_id.label("member_id"), type_coerce(Seat.status, String).label("state"),
-                       cast(null(), UTCDateTime).label("at")).where(
-        Seat.member_id.in_(member_ids), Seat.status.in_(seats.LIVE))
-    signin_rows = select(PortalSession.member_id, literal("signin", String),
-                         func.max(PortalSession.created_at)).where(
-        PortalSession.member_id.in_(member_ids), PortalSession.kind != "api"
-    ).group_by(PortalSession.member_id)
     seat_status: dict = {}
     last_sign_in: dict = {}
-    for member_id, state, at in session.execute(union_all(seat_rows, signin_rows)).all():
+    for member_id, state, at in session.execute(_ROW_FACTS, {"ids": list(member_ids)}).all():
         if state == "signin":
             last_sign_in[member_id] = at
         elif seat_status.get(member_id) != SeatStatus.CLAIMED.value:
             seat_status[member_id] = state
     return seat_status, last_sign_in
+
+
+_ROW_FACTS = union_all(  # row_facts' one query, built once
+    select(Seat.member_id.label("member_id"), type_coerce(Seat.status, String).label("state"),
+           cast(null(), UTCDateTime).label("at")).where(
+        Seat.member_id.in_(bindparam("ids", expanding=True)), Seat.status.in_(seats.LIVE)),
+    select(PortalSession.member_id, literal("signin", String),
+           func.max(PortalSession.created_at)).where(
+        PortalSession.member_id.in_(bindparam("ids", expanding=True)), PortalSession.kind != "api"
+    ).group_by(PortalSession.member_id),
+)
 
 
 def add_member(
