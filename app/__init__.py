@@ -99,26 +99,37 @@ def create_app(config: dict | None = None) -> Flask:
     install_macros(app)
     register_cli(app)
 
+    # Every answer carries these; the values only vary with the organization's logo origin and
+    # allowed frame ancestors (set by tenancy.org_scoped), so the common CSP is built once.
+    hsts = (f"max-age={int(app.config['HSTS_MAX_AGE'])}"
+            if app.config.get("HSTS_MAX_AGE") else None)
+    default_csp = _csp(None, None)
+
     @app.after_request
     def security_headers(response):
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("Referrer-Policy", "same-origin")
-        response.headers.setdefault(
-            "Content-Security-Policy",
-            "default-src 'self'; script-src 'self'; style-src 'self'; "
-            f"img-src 'self' data:{' ' + g.img_origin if g.get('img_origin') else ''}; "
-            "base-uri 'self'; form-action 'self'; "
-            f"frame-ancestors {g.get('frame_ancestors') or chr(39) + 'none' + chr(39)}",
-        )
-        if app.config.get("HSTS_MAX_AGE"):
-            response.headers.setdefault("Strict-Transport-Security",
-                                        f"max-age={int(app.config['HSTS_MAX_AGE'])}")
-        if request.args.get("token"):
+        ctx_g = g._get_current_object()
+        req = request._get_current_object()
+        headers = response.headers
+        present = {key.lower() for key, _ in headers} if headers else ()
+        if "x-content-type-options" not in present:
+            headers.add("X-Content-Type-Options", "nosniff")
+        if req.args.get("token"):
             # A claim or sign-in link: its page's own requests must not carry the token away.
-            response.headers["Referrer-Policy"] = "no-referrer"
-        if request.path.startswith(("/static/",)):
+            headers["Referrer-Policy"] = "no-referrer"
+        elif "referrer-policy" not in present:
+            headers.add("Referrer-Policy", "same-origin")
+        if "content-security-policy" not in present:
+            img_origin = getattr(ctx_g, "img_origin", None)
+            frame_ancestors = getattr(ctx_g, "frame_ancestors", None)
+            headers.add("Content-Security-Policy",
+                        _csp(img_origin, frame_ancestors) if img_origin or frame_ancestors
+                        else default_csp)
+        if hsts and "strict-transport-security" not in present:
+            headers.add("Strict-Transport-Security", hsts)
+        if req.path.startswith("/static/"):
             return response
-        response.headers.setdefault("Cache-Control", "no-store")
+        if "cache-control" not in present:
+            headers.add("Cache-Control", "no-store")
         return response
 
     @app.get("/healthz")
@@ -129,6 +140,15 @@ def create_app(config: dict | None = None) -> Flask:
     if app.config["PORTAL_ENV"] == "production" and not app.config["SMTP_URL"]:
         app.logger.warning("SMTP_URL is not set: emails are written to the log, not sent.")
     return app
+
+
+def _csp(img_origin: str | None, frame_ancestors: str | None) -> str:
+    return (
+        "default-src 'self'; script-src 'self'; style-src 'self'; "
+        f"img-src 'self' data:{' ' + img_origin if img_origin else ''}; "
+        "base-uri 'self'; form-action 'self'; "
+        f"frame-ancestors {frame_ancestors or chr(39) + 'none' + chr(39)}"
+    )
 
 
 def _storage_answers() -> bool:
