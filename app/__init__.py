@@ -4,7 +4,10 @@ from __future__ import annotations
 import logging
 import os
 
+from inspect import iscoroutinefunction
+
 from flask import Flask, g, request
+from flask.sessions import SecureCookieSessionInterface
 from limits.errors import ConfigurationError
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
@@ -17,9 +20,52 @@ from .extensions import csrf, db, limiter, login_manager, migrate
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
+class CookieSessions(SecureCookieSessionInterface):
+    """Flask's signed-cookie sessions, building the signing serializer once per set of keys
+    instead of twice per request (opening and saving the session). A changed SECRET_KEY or
+    SECRET_KEY_FALLBACKS gives a new one."""
+
+    def __init__(self):
+        self._serializers: dict = {}
+
+    def get_signing_serializer(self, app):
+        if not app.secret_key:
+            return None
+        keys = (app.secret_key, tuple(app.config["SECRET_KEY_FALLBACKS"] or ()))
+        serializer = self._serializers.get(keys)
+        if serializer is None:
+            serializer = super().get_signing_serializer(app)
+            self._serializers = {keys: serializer}
+        return serializer
+
+
+class PortalFlask(Flask):
+    """Flask, remembering which hooks and views are plain functions: `ensure_sync` runs for every
+    hook of every request (~12), and `inspect.iscoroutinefunction` unwraps each of them."""
+
+    _SYNC_CACHE_MAX = 4096
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._plain_functions: dict = {}
+        self.session_interface = CookieSessions()
+
+    def ensure_sync(self, func):
+        try:
+            if self._plain_functions.get(func):
+                return func
+        except TypeError:  # an unhashable callable: ask every time
+            return super().ensure_sync(func)
+        if iscoroutinefunction(func):
+            return self.async_to_sync(func)
+        if len(self._plain_functions) < self._SYNC_CACHE_MAX:
+            self._plain_functions[func] = True
+        return func
+
+
 def create_app(config: dict | None = None) -> Flask:
     """Build the application; `config` (tests) overrides what the environment gives."""
-    app = Flask(
+    app = PortalFlask(
         __name__,
         template_folder=os.path.join(ROOT, "templates"),
         static_folder=os.path.join(ROOT, "static"),
