@@ -88,6 +88,10 @@ def get_member_by_external_id(session: Session, customer: Customer, external_id:
     return member
 
 
+# A member as the API answers it (app/wire.member_body): read as plain rows, no ORM instances.
+ANSWER_COLUMNS = (Member.id, Member.created_at, Member.modified_at, Member.customer_id,
+                  Member.email, Member.name, Member.external_id, Member.role)
+
 SEARCH_COUNT_MAX = 1000  # a search counts its matches up to here, then says "more than"
 
 
@@ -102,8 +106,10 @@ def list_members(
     page: int = 1,
     limit: int = 25,
     newest_first: bool = False,
+    rows: bool = False,
 ) -> Page:
-    """One page of live members in a stable order (created_at, then id).
+    """One page of live members in a stable order (created_at, then id). With `rows`, the page's
+    items are Core rows of ANSWER_COLUMNS (what the API answers) instead of Member instances.
 
     Rule 1. Two queries whatever the size of the team; a page past the end shows the last one.
     The search matches a part of the name or email, any case; `%` and `_` are plain characters.
@@ -128,14 +134,15 @@ def list_members(
     if group_id is not None:  # members of that group (a group of another team matches no one)
         where.append(groups.in_group(group_id))
     if len(where) > 2 + (role is not None):  # a search or a group: the bounded-count path
-        return _search_page(session, where, newest_first, page, limit)
+        return _search_page(session, where, newest_first, page, limit, rows)
     total = _total(session, customer, role)
     page = within(page, total, limit)
-    return Page(items=_page_of(session, where, newest_first, total, page, limit), total=total,
-                page=page, limit=limit)
+    return Page(items=_page_of(session, where, newest_first, total, page, limit, rows),
+                total=total, page=page, limit=limit)
 
 
-def _search_page(session: Session, where: list, newest_first: bool, page: int, limit: int) -> Page:
+def _search_page(session: Session, where: list, newest_first: bool, page: int, limit: int,
+                 rows: bool = False) -> Page:
     """A search (or any filter but the role) in two queries: the matches' (created_at, id), up
     to SEARCH_COUNT_MAX + 1 and in no order, so PostgreSQL can take them from the trigram
     indexes (an ORDER BY … LIMIT makes it walk the team in order instead, and a selective search
@@ -146,14 +153,20 @@ def _search_page(session: Session, where: list, newest_first: bool, page: int, l
                             .limit(SEARCH_COUNT_MAX + 1)).all()
     if len(found) > SEARCH_COUNT_MAX:
         page = within(page, SEARCH_COUNT_MAX, limit)
-        return Page(items=_page_of(session, where, newest_first, None, page, limit),
+        return Page(items=_page_of(session, where, newest_first, None, page, limit, rows),
                     total=SEARCH_COUNT_MAX, page=page, limit=limit, capped=True)
     page = within(page, len(found), limit)
     found.sort(reverse=newest_first)  # (created_at, id): the order of _order()
     ids = [row.id for row in found[(page - 1) * limit:page * limit]]
-    items = list(session.scalars(select(Member).where(Member.id.in_(ids))
-                                 .options(lazyload(Member.customer))  # the caller holds it
-                                 .order_by(*_order(newest_first)))) if ids else []
+    if not ids:
+        items = []
+    elif rows:
+        items = session.execute(select(*ANSWER_COLUMNS).where(Member.id.in_(ids))
+                                .order_by(*_order(newest_first))).all()
+    else:
+        items = list(session.scalars(select(Member).where(Member.id.in_(ids))
+                                     .options(lazyload(Member.customer))  # the caller holds it
+                                     .order_by(*_order(newest_first))))
     return Page(items=items, total=len(found), page=page, limit=limit)
 
 
@@ -177,7 +190,7 @@ def _order(newest_first: bool) -> tuple:
 
 
 def _page_of(session: Session, where: list, newest_first: bool, total: int | None, page: int,
-             limit: int) -> list[Member]:
+             limit: int, rows: bool = False) -> list:
     """The members of one page: their ids from the index alone, walked from the nearer end
     (so the last page costs what the first does), then the rows by id (a deferred join)."""
     offset, size, order = (page - 1) * limit, limit, _order(newest_first)
@@ -187,6 +200,9 @@ def _page_of(session: Session, where: list, newest_first: bool, total: int | Non
     if size == 0:
         return []
     ids = select(Member.id).where(*where).order_by(*order).offset(offset).limit(size).subquery()
+    if rows:
+        return session.execute(select(*ANSWER_COLUMNS).join(ids, Member.id == ids.c.id)
+                               .order_by(*_order(newest_first))).all()
     return list(session.scalars(select(Member).join(ids, Member.id == ids.c.id)
                                 .options(lazyload(Member.customer))  # the caller holds it
                                 .order_by(*_order(newest_first))))
