@@ -1,12 +1,26 @@
 """Team members (DESIGN.md rules 1-8). Every function takes the acting member or token explicitly."""
 from __future__ import annotations
 
+import functools
 import itertools
 import secrets
 import uuid
 from datetime import timedelta
 
-from sqlalchemy import String, cast, func, insert, literal, null, or_, select, type_coerce, union_all
+from sqlalchemy import (
+    Integer,
+    String,
+    bindparam,
+    cast,
+    func,
+    insert,
+    literal,
+    null,
+    or_,
+    select,
+    type_coerce,
+    union_all,
+)
 from sqlalchemy.orm import Session, lazyload
 
 from .. import text
@@ -137,7 +151,8 @@ def list_members(
         return _search_page(session, where, newest_first, page, limit, rows)
     total = _total(session, customer, role)
     page = within(page, total, limit)
-    return Page(items=_page_of(session, where, newest_first, total, page, limit, rows),
+    return Page(items=_indexed_page(session, customer, role, newest_first, total, page, limit,
+                                    rows),
                 total=total, page=page, limit=limit)
 
 
@@ -170,17 +185,66 @@ def _search_page(session: Session, where: list, newest_first: bool, page: int, l
     return Page(items=items, total=len(found), page=page, limit=limit)
 
 
+# The unfiltered listing's statements (all members, or one role) are built once and run with
+# bound values: building and hashing them cost more than SQLite takes to run them.
+_TEAM_COUNT = select(Customer.member_count).where(
+    Customer.id == bindparam("customer_id")).scalar_subquery()
+_LIVE = (Member.customer_id == bindparam("customer_id"), Member.deleted_at.is_(None))
+_TOTAL_ALL = select(_TEAM_COUNT)
+# Most of the team has the role MEMBER: everyone but the (few) owners and managers.
+_TOTAL_MEMBERS = select(_TEAM_COUNT - select(func.count()).where(*_LIVE, Member.role.in_(
+    [r for r in Role if r is not Role.MEMBER])).scalar_subquery())
+_TOTAL_OF_ROLE = select(func.count()).where(*_LIVE, Member.role == bindparam("role"))
+
+
 def _total(session: Session, customer: Customer, role: Role | None) -> int:
     """How many live members (of a role), in one query that does not scan the team."""
-    team = select(Customer.member_count).where(Customer.id == customer.id).scalar_subquery()
     if role is None:
-        return session.scalar(select(team)) or 0
-    live = (Member.customer_id == customer.id, Member.deleted_at.is_(None))
-    if role is Role.MEMBER:  # most of the team: everyone but the (few) owners and managers
-        others = select(func.count()).where(*live, Member.role.in_(
-            [r for r in Role if r is not Role.MEMBER])).scalar_subquery()
-        return max(0, session.scalar(select(team - others)) or 0)
-    return session.scalar(select(func.count()).where(*live, Member.role == role)) or 0
+        return session.scalar(_TOTAL_ALL, {"customer_id": customer.id}) or 0
+    if role is Role.MEMBER:
+        return max(0, session.scalar(_TOTAL_MEMBERS, {"customer_id": customer.id}) or 0)
+    return session.scalar(_TOTAL_OF_ROLE, {"customer_id": customer.id, "role": role}) or 0
+
+
+@functools.cache
+def _indexed_page_statement(by_role: bool, walk_newest_first: bool, newest_first: bool,
+                            rows: bool):
+    """_page_of's statement for the unfiltered listing (or one role), with bound values."""
+    where = [*_LIVE, Member.role == bindparam("role")] if by_role else list(_LIVE)
+    ids = (select(Member.id).where(*where).order_by(*_order(walk_newest_first))
+           .offset(bindparam("offset", type_=Integer)).limit(bindparam("size", type_=Integer))
+           .subquery())
+    if rows:
+        return select(*ANSWER_COLUMNS).join(ids, Member.id == ids.c.id).order_by(
+            *_order(newest_first))
+    return (select(Member).join(ids, Member.id == ids.c.id)
+            .options(lazyload(Member.customer))  # the caller holds it
+            .order_by(*_order(newest_first)))
+
+
+def _indexed_page(session: Session, customer: Customer, role: Role | None, newest_first: bool,
+                  total: int, page: int, limit: int, rows: bool) -> list:
+    """_page_of for the unfiltered listing (or one role), with a statement built once."""
+    offset, size, walk = _walk(newest_first, total, page, limit)
+    if size == 0:
+        return []
+    statement = _indexed_page_statement(role is not None, walk, newest_first, rows)
+    params = {"customer_id": customer.id, "offset": offset, "size": size}
+    if role is not None:
+        params["role"] = role
+    if rows:
+        return session.execute(statement, params).all()
+    return list(session.scalars(statement, params))
+
+
+def _walk(newest_first: bool, total: int | None, page: int, limit: int) -> tuple[int, int, bool]:
+    """(offset, size, order) of a page's ids, walked from the nearer end of the listing (so the
+    last page costs what the first does); order is newest_first or its reverse."""
+    offset, size = (page - 1) * limit, limit
+    if total is not None and offset > total - offset - limit:  # nearer the end: walk backwards
+        size = max(0, min(limit, total - offset))
+        return max(0, total - offset - size), size, not newest_first
+    return offset, size, newest_first
 
 
 def _order(newest_first: bool) -> tuple:
@@ -193,13 +257,10 @@ def _page_of(session: Session, where: list, newest_first: bool, total: int | Non
              limit: int, rows: bool = False) -> list:
     """The members of one page: their ids from the index alone, walked from the nearer end
     (so the last page costs what the first does), then the rows by id (a deferred join)."""
-    offset, size, order = (page - 1) * limit, limit, _order(newest_first)
-    if total is not None and offset > total - offset - limit:  # nearer the end: walk backwards
-        size = max(0, min(limit, total - offset))
-        offset, order = max(0, total - offset - size), _order(not newest_first)
+    offset, size, walk = _walk(newest_first, total, page, limit)
     if size == 0:
         return []
-    ids = select(Member.id).where(*where).order_by(*order).offset(offset).limit(size).subquery()
+    ids = select(Member.id).where(*where).order_by(*_order(walk)).offset(offset).limit(size).subquery()
     if rows:
         return session.execute(select(*ANSWER_COLUMNS).join(ids, Member.id == ids.c.id)
                                .order_by(*_order(newest_first))).all()
