@@ -190,7 +190,6 @@ def _search_page(session: Session, where: list, newest_first: bool, page: int, l
 _TEAM_COUNT = select(Customer.member_count).where(
     Customer.id == bindparam("customer_id")).scalar_subquery()
 _LIVE = (Member.customer_id == bindparam("customer_id"), Member.deleted_at.is_(None))
-_TOTAL_ALL = select(_TEAM_COUNT)
 # Most of the team has the role MEMBER: everyone but the (few) owners and managers.
 _TOTAL_MEMBERS = select(_TEAM_COUNT - select(func.count()).where(*_LIVE, Member.role.in_(
     [r for r in Role if r is not Role.MEMBER])).scalar_subquery())
@@ -198,9 +197,13 @@ _TOTAL_OF_ROLE = select(func.count()).where(*_LIVE, Member.role == bindparam("ro
 
 
 def _total(session: Session, customer: Customer, role: Role | None) -> int:
-    """How many live members (of a role), in one query that does not scan the team."""
+    """How many live members (of a role), in one query that does not scan the team. All of them
+    is the customer row's member_count, as read in this request (models.py expires it whenever
+    a flush changes it, so it is then read again)."""
     if role is None:
-        return session.scalar(_TOTAL_ALL, {"customer_id": customer.id}) or 0
+        if session.autoflush and (session.new or session.dirty or session.deleted):
+            session.flush()  # what a count query would have flushed first
+        return customer.member_count or 0
     if role is Role.MEMBER:
         return max(0, session.scalar(_TOTAL_MEMBERS, {"customer_id": customer.id}) or 0)
     return session.scalar(_TOTAL_OF_ROLE, {"customer_id": customer.id, "role": role}) or 0
