@@ -48,6 +48,7 @@ from .access import (  # noqa: F401 - re-exported: callers and tests know them h
     get_member,
     lock_customer,
 )
+from .ids import UuidText
 from .paging import Page, within
 from .signin import normalize_email
 
@@ -103,7 +104,8 @@ def get_member_by_external_id(session: Session, customer: Customer, external_id:
 
 
 # A member as the API answers it (app/wire.member_body): read as plain rows, no ORM instances.
-ANSWER_COLUMNS = (Member.id, Member.created_at, Member.modified_at, Member.customer_id,
+ANSWER_COLUMNS = (type_coerce(Member.id, UuidText()).label("id"), Member.created_at,
+                  Member.modified_at, type_coerce(Member.customer_id, UuidText()).label("customer_id"),
                   Member.email, Member.name, Member.external_id, Member.role)
 
 SEARCH_COUNT_MAX = 1000  # a search counts its matches up to here, then says "more than"

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import bindparam, func, select, type_coerce
 from sqlalchemy.orm import Session, lazyload
 
 from .. import text
@@ -23,7 +23,7 @@ from ..models import (
 from ..security import hash_token, new_token
 from . import activity, webhooks
 from .access import Actor, get_member
-from .ids import parse_id
+from .ids import UuidText, parse_id
 from .signin import normalize_email
 
 SCOPES = (
@@ -210,7 +210,8 @@ def get_customer(session: Session, organization: Organization, customer_id) -> C
 _MEMBERS = Member.__table__
 _CUSTOMERS = Customer.__table__
 _LIVE_MEMBER_ROW_OF_CUSTOMER = (
-    select(_MEMBERS.c.id, _MEMBERS.c.created_at, _MEMBERS.c.modified_at, _MEMBERS.c.customer_id,
+    select(type_coerce(_MEMBERS.c.id, UuidText()).label("id"), _MEMBERS.c.created_at,
+           _MEMBERS.c.modified_at, type_coerce(_MEMBERS.c.customer_id, UuidText()).label("customer_id"),
            _MEMBERS.c.email, _MEMBERS.c.name, _MEMBERS.c.external_id, _MEMBERS.c.role)
     .join(_CUSTOMERS, _CUSTOMERS.c.id == _MEMBERS.c.customer_id)
     .where(
