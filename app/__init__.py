@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import logging
 import os
-
 from inspect import iscoroutinefunction
 
 from flask import Flask, g, request
