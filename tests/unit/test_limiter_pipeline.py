@@ -12,6 +12,8 @@ from app.extensions import PortalLimiter
 def _app(limiter: PortalLimiter) -> Flask:
     app = Flask(__name__)
     app.config["RATELIMIT_STORAGE_URI"] = "memory://"
+    # A moving window: a fixed one-minute window restarts at the minute, between two requests.
+    app.config["RATELIMIT_STRATEGY"] = "moving-window"
     limiter.init_app(app)
 
     @app.get("/open")
