@@ -3,8 +3,10 @@ from __future__ import annotations
 
 import logging
 import os
+from inspect import iscoroutinefunction
 
 from flask import Flask, g, request
+from flask.sessions import SecureCookieSessionInterface
 from limits.errors import ConfigurationError
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
@@ -17,9 +19,52 @@ from .extensions import csrf, db, limiter, login_manager, migrate
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
+class CookieSessions(SecureCookieSessionInterface):
+    """Flask's signed-cookie sessions, building the signing serializer once per set of keys
+    instead of twice per request (opening and saving the session). A changed SECRET_KEY or
+    SECRET_KEY_FALLBACKS gives a new one."""
+
+    def __init__(self):
+        self._serializers: dict = {}
+
+    def get_signing_serializer(self, app):
+        if not app.secret_key:
+            return None
+        keys = (app.secret_key, tuple(app.config["SECRET_KEY_FALLBACKS"] or ()))
+        serializer = self._serializers.get(keys)
+        if serializer is None:
+            serializer = super().get_signing_serializer(app)
+            self._serializers = {keys: serializer}
+        return serializer
+
+
+class PortalFlask(Flask):
+    """Flask, remembering which hooks and views are plain functions: `ensure_sync` runs for every
+    hook of every request (~12), and `inspect.iscoroutinefunction` unwraps each of them."""
+
+    _SYNC_CACHE_MAX = 4096
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._plain_functions: dict = {}
+        self.session_interface = CookieSessions()
+
+    def ensure_sync(self, func):
+        try:
+            if self._plain_functions.get(func):
+                return func
+        except TypeError:  # an unhashable callable: ask every time
+            return super().ensure_sync(func)
+        if iscoroutinefunction(func):
+            return self.async_to_sync(func)
+        if len(self._plain_functions) < self._SYNC_CACHE_MAX:
+            self._plain_functions[func] = True
+        return func
+
+
 def create_app(config: dict | None = None) -> Flask:
     """Build the application; `config` (tests) overrides what the environment gives."""
-    app = Flask(
+    app = PortalFlask(
         __name__,
         template_folder=os.path.join(ROOT, "templates"),
         static_folder=os.path.join(ROOT, "static"),
@@ -99,26 +144,37 @@ def create_app(config: dict | None = None) -> Flask:
     install_macros(app)
     register_cli(app)
 
+    # Every answer carries these; the values only vary with the organization's logo origin and
+    # allowed frame ancestors (set by tenancy.org_scoped), so the common CSP is built once.
+    hsts = (f"max-age={int(app.config['HSTS_MAX_AGE'])}"
+            if app.config.get("HSTS_MAX_AGE") else None)
+    default_csp = _csp(None, None)
+
     @app.after_request
     def security_headers(response):
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("Referrer-Policy", "same-origin")
-        response.headers.setdefault(
-            "Content-Security-Policy",
-            "default-src 'self'; script-src 'self'; style-src 'self'; "
-            f"img-src 'self' data:{' ' + g.img_origin if g.get('img_origin') else ''}; "
-            "base-uri 'self'; form-action 'self'; "
-            f"frame-ancestors {g.get('frame_ancestors') or chr(39) + 'none' + chr(39)}",
-        )
-        if app.config.get("HSTS_MAX_AGE"):
-            response.headers.setdefault("Strict-Transport-Security",
-                                        f"max-age={int(app.config['HSTS_MAX_AGE'])}")
-        if request.args.get("token"):
+        ctx_g = g._get_current_object()
+        req = request._get_current_object()
+        headers = response.headers
+        present = {key.lower() for key, _ in headers} if headers else ()
+        if "x-content-type-options" not in present:
+            headers.add("X-Content-Type-Options", "nosniff")
+        if req.args.get("token"):
             # A claim or sign-in link: its page's own requests must not carry the token away.
-            response.headers["Referrer-Policy"] = "no-referrer"
-        if request.path.startswith(("/static/",)):
+            headers["Referrer-Policy"] = "no-referrer"
+        elif "referrer-policy" not in present:
+            headers.add("Referrer-Policy", "same-origin")
+        if "content-security-policy" not in present:
+            img_origin = getattr(ctx_g, "img_origin", None)
+            frame_ancestors = getattr(ctx_g, "frame_ancestors", None)
+            headers.add("Content-Security-Policy",
+                        _csp(img_origin, frame_ancestors) if img_origin or frame_ancestors
+                        else default_csp)
+        if hsts and "strict-transport-security" not in present:
+            headers.add("Strict-Transport-Security", hsts)
+        if req.path.startswith("/static/"):
             return response
-        response.headers.setdefault("Cache-Control", "no-store")
+        if "cache-control" not in present:
+            headers.add("Cache-Control", "no-store")
         return response
 
     @app.get("/healthz")
@@ -129,6 +185,15 @@ def create_app(config: dict | None = None) -> Flask:
     if app.config["PORTAL_ENV"] == "production" and not app.config["SMTP_URL"]:
         app.logger.warning("SMTP_URL is not set: emails are written to the log, not sent.")
     return app
+
+
+def _csp(img_origin: str | None, frame_ancestors: str | None) -> str:
+    return (
+        "default-src 'self'; script-src 'self'; style-src 'self'; "
+        f"img-src 'self' data:{' ' + img_origin if img_origin else ''}; "
+        "base-uri 'self'; form-action 'self'; "
+        f"frame-ancestors {frame_ancestors or chr(39) + 'none' + chr(39)}"
+    )
 
 
 def _storage_answers() -> bool:

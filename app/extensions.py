@@ -25,7 +25,32 @@ db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
-limiter = Limiter(key_func=get_remote_address, default_limits=[])
+
+
+class PortalLimiter(Limiter):
+    """Flask-Limiter, minus its before_request pass when that pass has nothing to check.
+
+    A route's own limits (`limiter.limit`, `shared_limit`: ratelimits.client_limit) are checked
+    by the decorator's wrapper as the view is called (`in_middleware=False`). The before_request
+    pass (`in_middleware=True`) only ever applies application, default, meta and blueprint limits
+    and the in-memory fallback; with none of those configured it resolves and evaluates an empty
+    list on every request (~14 context look-ups). It is skipped then, and runs as before as soon
+    as any of them is configured."""
+
+    def _check_request_limit(self, callable_name=None, in_middleware=True):
+        if in_middleware and not self._has_middleware_limits():
+            return None
+        return super()._check_request_limit(callable_name=callable_name,
+                                            in_middleware=in_middleware)
+
+    def _has_middleware_limits(self) -> bool:
+        manager = self.limit_manager
+        return bool(manager._application_limits or manager._default_limits
+                    or manager._blueprint_limits or self._meta_limits
+                    or self._in_memory_fallback_enabled)
+
+
+limiter = PortalLimiter(key_func=get_remote_address, default_limits=[])
 
 
 def rollback_quietly() -> None:

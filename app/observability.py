@@ -7,9 +7,9 @@ segment that is a token (claim links), so access logs carry no secret."""
 from __future__ import annotations
 
 import logging
+import os
 import re
 import time
-import uuid
 
 from flask import Flask, g, has_request_context, request
 from limits.errors import StorageError
@@ -41,14 +41,19 @@ def is_outage(exc: BaseException) -> bool:
     return isinstance(exc, DBAPIError) and bool(exc.connection_invalidated)
 
 
+def new_request_id() -> str:
+    """32 random hex digits, the format `uuid.uuid4().hex` gave (0.4 µs instead of 1.6 µs)."""
+    return os.urandom(16).hex()
+
+
 def request_id() -> str | None:
     return g.get("request_id") if has_request_context() else None
 
 
-def _logged_path() -> str:
+def _logged_path(req) -> str:
     """The path, with any token in it (a view argument named …token) replaced."""
-    path = request.path
-    for name, value in (request.view_args or {}).items():
+    path = req.path
+    for name, value in (req.view_args or {}).items():
         if "token" in name and isinstance(value, str) and value:
             path = path.replace(value, "[token]")
     return path
@@ -58,22 +63,29 @@ def install(app: Flask) -> None:
     # An app-level URL value preprocessor runs before the blueprints' ones (which load the
     # organization from the database) and before any before_request: the id exists even when
     # the very first query fails.
+    # The two hooks below run on every request: each proxy (`g`, `request`) is resolved once.
     @app.url_value_preprocessor
     def start_request(endpoint, values):
-        offered = request.headers.get("X-Request-ID", "")
-        g.request_id = offered if REQUEST_ID_RE.match(offered) else uuid.uuid4().hex
-        g.request_started = time.perf_counter()
+        ctx_g = g._get_current_object()
+        offered = request.environ.get("HTTP_X_REQUEST_ID", "")
+        ctx_g.request_id = offered if offered and REQUEST_ID_RE.match(offered) else new_request_id()
+        ctx_g.request_started = time.perf_counter()
 
     @app.after_request
     def log_request(response):
-        rid = g.get("request_id") or uuid.uuid4().hex
+        ctx_g = g._get_current_object()
+        req = request._get_current_object()
+        rid = getattr(ctx_g, "request_id", None) or new_request_id()
         response.headers["X-Request-ID"] = rid
-        if request.path.startswith("/static/"):
+        path = req.path
+        if path.startswith("/static/"):
             return response
-        took = (time.perf_counter() - g.get("request_started", time.perf_counter())) * 1000
-        log.info("request method=%s path=%s status=%d duration_ms=%.1f client=%s",
-                 request.method, _logged_path(), response.status_code, took,
-                 request.remote_addr or "-")
+        if log.isEnabledFor(logging.INFO):
+            started = getattr(ctx_g, "request_started", None)
+            took = (time.perf_counter() - started) * 1000 if started is not None else 0.0
+            log.info("request method=%s path=%s status=%d duration_ms=%.1f client=%s",
+                     req.method, _logged_path(req) if req.view_args else path,
+                     response.status_code, took, req.remote_addr or "-")
         return response
 
     @app.get("/readyz")

@@ -45,7 +45,7 @@ TAG = "members"
 def _list(customer: CustomerRow, query: MemberListQuery) -> dict:
     page = member_service.list_members(
         db.session, g.actor, customer, role=Role(query.role) if query.role else None,
-        page=query.page, limit=query.limit, newest_first=query.newest_first,
+        page=query.page, limit=query.limit, newest_first=query.newest_first, rows=True,
     )
     # The JSON bodies themselves (app/wire.py), not a pydantic model of each read back into JSON:
     # the same bytes, without validating what the database just gave us.

@@ -1,13 +1,26 @@
 """Team members (DESIGN.md rules 1-8). Every function takes the acting member or token explicitly."""
 from __future__ import annotations
 
+import functools
 import itertools
 import secrets
 import uuid
 from datetime import timedelta
 
-from sqlalchemy import (String, bindparam, cast, func, insert, literal, null, or_, select, type_coerce,
-                        union_all)
+from sqlalchemy import (
+    Integer,
+    String,
+    bindparam,
+    cast,
+    func,
+    insert,
+    literal,
+    null,
+    or_,
+    select,
+    type_coerce,
+    union_all,
+)
 from sqlalchemy.orm import Session, lazyload
 
 from .. import text
@@ -35,6 +48,7 @@ from .access import (  # noqa: F401 - re-exported: callers and tests know them h
     get_member,
     lock_customer,
 )
+from .ids import UuidText
 from .paging import Page, within
 from .signin import normalize_email
 
@@ -89,6 +103,11 @@ def get_member_by_external_id(session: Session, customer: Customer, external_id:
     return member
 
 
+# A member as the API answers it (app/wire.member_body): read as plain rows, no ORM instances.
+ANSWER_COLUMNS = (type_coerce(Member.id, UuidText()).label("id"), Member.created_at,
+                  Member.modified_at, type_coerce(Member.customer_id, UuidText()).label("customer_id"),
+                  Member.email, Member.name, Member.external_id, Member.role)
+
 SEARCH_COUNT_MAX = 1000  # a search counts its matches up to here, then says "more than"
 
 
@@ -103,9 +122,13 @@ def list_members(
     page: int = 1,
     limit: int = 25,
     newest_first: bool = False,
+    rows: bool = False,
     team_size: int | None = None,
 ) -> Page:
-    """One page of live members in a stable order (created_at, then id).
+    """One page of live members in a stable order (created_at, then id). With `rows`, the page's
+    items are Core rows of ANSWER_COLUMNS (what the API answers) instead of Member instances.
+    `team_size`: the live-member count the caller read in this request (team_summary's
+    "members"), for an unfiltered page: it is that page's total, so it is not read again.
 
     Rule 1. Two queries whatever the size of the team; a page past the end shows the last one.
     The search matches a part of the name or email, any case; `%` and `_` are plain characters.
@@ -114,9 +137,7 @@ def list_members(
     role index (a role), and the page's ids from the live-member index alone
     (ix_members_live_page / _role: OFFSET walks index entries, not rows) walked from the nearer
     end, so the last page costs what the first does; then those rows are loaded by id. A
-    search counts exactly up to SEARCH_COUNT_MAX, then says "more than" (`Page.capped`).
-    `team_size`: the live-member count the caller read in this request (team_summary's
-    "members"), for an unfiltered page: it is that page's total, so it is not read again."""
+    search counts exactly up to SEARCH_COUNT_MAX, then says "more than" (`Page.capped`)."""
     ensure_can_manage(actor, customer)
     page, limit = max(1, page), max(1, min(limit, 100))
     where = [Member.customer_id == customer.id, Member.deleted_at.is_(None)]
@@ -132,15 +153,16 @@ def list_members(
     if group_id is not None:  # members of that group (a group of another team matches no one)
         where.append(groups.in_group(group_id))
     if len(where) > 2 + (role is not None):  # a search or a group: the bounded-count path
-        return _search_page(session, where, newest_first, page, limit)
+        return _search_page(session, where, newest_first, page, limit, rows)
     total = team_size if role is None and team_size is not None else _total(session, customer, role)
     page = within(page, total, limit)
-    return Page(items=_page_of(session, where, newest_first, total, page, limit,
-                               team=customer.id if role is None else None),
+    return Page(items=_indexed_page(session, customer, role, newest_first, total, page, limit,
+                                    rows),
                 total=total, page=page, limit=limit)
 
 
-def _search_page(session: Session, where: list, newest_first: bool, page: int, limit: int) -> Page:
+def _search_page(session: Session, where: list, newest_first: bool, page: int, limit: int,
+                 rows: bool = False) -> Page:
     """A search (or any filter but the role) in two queries: the matches' (created_at, id), up
     to SEARCH_COUNT_MAX + 1 and in no order, so PostgreSQL can take them from the trigram
     indexes (an ORDER BY … LIMIT makes it walk the team in order instead, and a selective search
@@ -151,43 +173,86 @@ def _search_page(session: Session, where: list, newest_first: bool, page: int, l
                             .limit(SEARCH_COUNT_MAX + 1)).all()
     if len(found) > SEARCH_COUNT_MAX:
         page = within(page, SEARCH_COUNT_MAX, limit)
-        return Page(items=_page_of(session, where, newest_first, None, page, limit),
+        return Page(items=_page_of(session, where, newest_first, None, page, limit, rows),
                     total=SEARCH_COUNT_MAX, page=page, limit=limit, capped=True)
     page = within(page, len(found), limit)
     found.sort(reverse=newest_first)  # (created_at, id): the order of _order()
     ids = [row.id for row in found[(page - 1) * limit:page * limit]]
-    items = list(session.scalars(select(Member).where(Member.id.in_(ids))
-                                 .options(lazyload(Member.customer))  # the caller holds it
-                                 .order_by(*_order(newest_first)))) if ids else []
+    if not ids:
+        items = []
+    elif rows:
+        items = session.execute(select(*ANSWER_COLUMNS).where(Member.id.in_(ids))
+                                .order_by(*_order(newest_first))).all()
+    else:
+        items = list(session.scalars(select(Member).where(Member.id.in_(ids))
+                                     .options(lazyload(Member.customer))  # the caller holds it
+                                     .order_by(*_order(newest_first))))
     return Page(items=items, total=len(found), page=page, limit=limit)
 
 
-# The statements of an unfiltered team page, built once and run with bound values: building
-# them cost SQLAlchemy more than SQLite takes to run them (benchmarks/README.md, "Team page
-# rendering"). They still run on every request.
+# The unfiltered listing's statements (all members, or one role) are built once and run with
+# bound values: building and hashing them cost more than SQLite takes to run them.
 _TEAM_SIZE = select(Customer.member_count).where(Customer.id == bindparam("customer_id"))
+_TEAM_COUNT = _TEAM_SIZE.scalar_subquery()
 _LIVE = (Member.customer_id == bindparam("customer_id"), Member.deleted_at.is_(None))
+# Most of the team has the role MEMBER: everyone but the (few) owners and managers.
+_TOTAL_MEMBERS = select(_TEAM_COUNT - select(func.count()).where(*_LIVE, Member.role.in_(
+    [r for r in Role if r is not Role.MEMBER])).scalar_subquery())
+_TOTAL_OF_ROLE = select(func.count()).where(*_LIVE, Member.role == bindparam("role"))
 
 
-def _page_statement(newest_first: bool, walk_newest_first: bool):
-    ids = (select(Member.id).where(*_LIVE).order_by(*_order(walk_newest_first))
-           .offset(bindparam("offset")).limit(bindparam("size")).subquery())
+def _total(session: Session, customer: Customer, role: Role | None) -> int:
+    """How many live members (of a role), in one query that does not scan the team. All of them
+    is the customer row's member_count, as read in this request (models.py expires it whenever
+    a flush changes it, so it is then read again)."""
+    if role is None:
+        if session.autoflush and (session.new or session.dirty or session.deleted):
+            session.flush()  # what a count query would have flushed first
+        return customer.member_count or 0
+    if role is Role.MEMBER:
+        return max(0, session.scalar(_TOTAL_MEMBERS, {"customer_id": customer.id}) or 0)
+    return session.scalar(_TOTAL_OF_ROLE, {"customer_id": customer.id, "role": role}) or 0
+
+
+@functools.cache
+def _indexed_page_statement(by_role: bool, walk_newest_first: bool, newest_first: bool,
+                            rows: bool):
+    """_page_of's statement for the unfiltered listing (or one role), with bound values."""
+    where = [*_LIVE, Member.role == bindparam("role")] if by_role else list(_LIVE)
+    ids = (select(Member.id).where(*where).order_by(*_order(walk_newest_first))
+           .offset(bindparam("offset", type_=Integer)).limit(bindparam("size", type_=Integer))
+           .subquery())
+    if rows:
+        return select(*ANSWER_COLUMNS).join(ids, Member.id == ids.c.id).order_by(
+            *_order(newest_first))
     return (select(Member).join(ids, Member.id == ids.c.id)
             .options(lazyload(Member.customer))  # the caller holds it
             .order_by(*_order(newest_first)))
 
 
-def _total(session: Session, customer: Customer, role: Role | None) -> int:
-    """How many live members (of a role), in one query that does not scan the team."""
-    if role is None:
-        return session.scalar(_TEAM_SIZE, {"customer_id": customer.id}) or 0
-    team = select(Customer.member_count).where(Customer.id == customer.id).scalar_subquery()
-    live = (Member.customer_id == customer.id, Member.deleted_at.is_(None))
-    if role is Role.MEMBER:  # most of the team: everyone but the (few) owners and managers
-        others = select(func.count()).where(*live, Member.role.in_(
-            [r for r in Role if r is not Role.MEMBER])).scalar_subquery()
-        return max(0, session.scalar(select(team - others)) or 0)
-    return session.scalar(select(func.count()).where(*live, Member.role == role)) or 0
+def _indexed_page(session: Session, customer: Customer, role: Role | None, newest_first: bool,
+                  total: int, page: int, limit: int, rows: bool) -> list:
+    """_page_of for the unfiltered listing (or one role), with a statement built once."""
+    offset, size, walk = _walk(newest_first, total, page, limit)
+    if size == 0:
+        return []
+    statement = _indexed_page_statement(role is not None, walk, newest_first, rows)
+    params = {"customer_id": customer.id, "offset": offset, "size": size}
+    if role is not None:
+        params["role"] = role
+    if rows:
+        return session.execute(statement, params).all()
+    return list(session.scalars(statement, params))
+
+
+def _walk(newest_first: bool, total: int | None, page: int, limit: int) -> tuple[int, int, bool]:
+    """(offset, size, order) of a page's ids, walked from the nearer end of the listing (so the
+    last page costs what the first does); order is newest_first or its reverse."""
+    offset, size = (page - 1) * limit, limit
+    if total is not None and offset > total - offset - limit:  # nearer the end: walk backwards
+        size = max(0, min(limit, total - offset))
+        return max(0, total - offset - size), size, not newest_first
+    return offset, size, newest_first
 
 
 def _order(newest_first: bool) -> tuple:
@@ -197,28 +262,19 @@ def _order(newest_first: bool) -> tuple:
 
 
 def _page_of(session: Session, where: list, newest_first: bool, total: int | None, page: int,
-             limit: int, team=None) -> list[Member]:
+             limit: int, rows: bool = False) -> list:
     """The members of one page: their ids from the index alone, walked from the nearer end
-    (so the last page costs what the first does), then the rows by id (a deferred join).
-    `team`: the customer id when `where` is only "live members of that team"."""
-    offset, size, walk = (page - 1) * limit, limit, newest_first
-    if total is not None and offset > total - offset - limit:  # nearer the end: walk backwards
-        size = max(0, min(limit, total - offset))
-        offset, walk = max(0, total - offset - size), not newest_first
+    (so the last page costs what the first does), then the rows by id (a deferred join)."""
+    offset, size, walk = _walk(newest_first, total, page, limit)
     if size == 0:
         return []
-    if team is not None:
-        return list(session.scalars(_PAGES[newest_first, walk],
-                                    {"customer_id": team, "offset": offset, "size": size}))
-    order = _order(walk)
-    ids = select(Member.id).where(*where).order_by(*order).offset(offset).limit(size).subquery()
+    ids = select(Member.id).where(*where).order_by(*_order(walk)).offset(offset).limit(size).subquery()
+    if rows:
+        return session.execute(select(*ANSWER_COLUMNS).join(ids, Member.id == ids.c.id)
+                               .order_by(*_order(newest_first))).all()
     return list(session.scalars(select(Member).join(ids, Member.id == ids.c.id)
                                 .options(lazyload(Member.customer))  # the caller holds it
                                 .order_by(*_order(newest_first))))
-
-
-_PAGES = {(newest, walk): _page_statement(newest, walk) for newest in (False, True)
-          for walk in (False, True)}
 
 
 def team_summary(session: Session, actor: Actor, customer: Customer) -> dict:
@@ -231,7 +287,7 @@ def team_summary(session: Session, actor: Actor, customer: Customer) -> dict:
 
 
 _SUMMARY = select(  # team_summary's one query, built once
-    _TEAM_SIZE.scalar_subquery(),
+    _TEAM_COUNT,
     select(func.count()).where(*_LIVE, Member.role == Role.BILLING_MANAGER).scalar_subquery(),
     select(func.count(Seat.id)).join(Subscription, Seat.subscription_id == Subscription.id)
     .where(Subscription.customer_id == bindparam("customer_id"), Seat.status == SeatStatus.PENDING)
