@@ -1,27 +1,35 @@
-"""PostgreSQL round trips per request: a ping only for connections that sat idle, and read-only
-transactions ended with COMMIT so that psycopg keeps its prepared statements.
+"""PostgreSQL round trips per request: reads outside transactions, a ping only for connections
+that sat idle, and prepared statements that survive the request.
 
 Measured per request before this (API member read, 2 statements): 5 round trips, `;` (the
-pool_pre_ping), BEGIN, the two statements, ROLLBACK. psycopg 3 forgets every prepared statement
-at ROLLBACK (`Connection.rollback` clears its cache), and every request ended with one when the
-session closed, so no statement ever reached `prepare_threshold` (5 runs): PostgreSQL parsed and
-planned each statement of each request again.
+pool_pre_ping), BEGIN, the two statements, ROLLBACK; and no prepared statement ever, because
+psycopg 3 forgets its prepared statements at ROLLBACK (`Connection.rollback` clears its cache)
+and every request ended with one when the session closed, so no statement reached
+`prepare_threshold` (5 runs): PostgreSQL parsed and planned each statement of each request again.
+Now: 2 round trips, the two statements, already prepared.
 
+- Reads: a SELECT that takes no lock (no FOR UPDATE/SHARE, no advisory lock) and comes when no
+  transaction is open runs in autocommit, without BEGIN and COMMIT. Under READ COMMITTED (the
+  isolation level used) every statement takes its own snapshot inside a transaction too, so a
+  read sees the same data either way. Any other statement (INSERT, UPDATE, DELETE, a locking
+  SELECT, ...) turns autocommit off first, so psycopg sends BEGIN before it and that statement
+  and everything after it, up to the session's commit or rollback, is one transaction as before.
+  Connections given an explicit isolation_level are left alone.
+- Ends of transactions: when the session closes a transaction in which only SELECTs ran and
+  which has not failed, it is committed instead of rolled back (the same effect for such a
+  transaction; psycopg keeps its prepared statements across a COMMIT). A transaction that ran
+  anything else, or is in error, is rolled back as before.
 - The ping: `pool_pre_ping` pings at every checkout. Here a connection is pinged when it has
   been idle in the pool longer than `portal_ping_idle_seconds` (or has never been used); a failed
   ping raises DisconnectionError, so the pool drops the connection and checks out another, as
   pool_pre_ping does. A connection used within the last moments is not pinged: if the database
   restarted in that window, that request fails with OperationalError (a 503 with Retry-After) and
   SQLAlchemy invalidates the pool, so the next request reconnects.
-- The end of a transaction: when the session closes a transaction in which only SELECTs ran and
-  which has not failed, it is committed instead of rolled back. For such a transaction both end
-  it the same way (locks and advisory locks released, nothing written); psycopg keeps its
-  prepared statements across a COMMIT. A transaction that ran anything else, or is in error,
-  is rolled back as before.
 
 Installed as a SQLAlchemy engine plugin (see `app.config.engine_options`)."""
 from __future__ import annotations
 
+import re
 import time
 
 from sqlalchemy import event, exc
@@ -31,6 +39,8 @@ from sqlalchemy.engine import CreateEnginePlugin
 PLUGIN = "portal_postgres"
 IDLE_SINCE = "portal_idle_since"
 WROTE = "portal_wrote"
+# A SELECT that takes locks held until the end of its transaction: it needs one.
+LOCKS = re.compile(r"\sFOR (?:UPDATE|SHARE|NO KEY UPDATE|KEY SHARE)\b|pg_advisory").search
 
 
 class PostgresRoundTrips(CreateEnginePlugin):
@@ -52,7 +62,7 @@ plugins.register(PLUGIN, __name__, "PostgresRoundTrips")
 def install(engine, ping_idle: float) -> None:
     from psycopg.pq import TransactionStatus
 
-    intrans = TransactionStatus.INTRANS
+    intrans, idle = TransactionStatus.INTRANS, TransactionStatus.IDLE
     dialect = engine.dialect
 
     @event.listens_for(engine, "connect")
@@ -74,9 +84,17 @@ def install(engine, ping_idle: float) -> None:
             raise exc.DisconnectionError(f"ping failed: {error}") from error
 
     @event.listens_for(engine, "before_cursor_execute")
-    def executing(conn, _cursor, statement, _parameters, _context, _executemany):
-        if not statement.startswith("SELECT "):
-            conn.info[WROTE] = True
+    def executing(conn, cursor, statement, _parameters, _context, _executemany):
+        if statement.startswith("SELECT ") and not LOCKS(statement):
+            raw = cursor.connection
+            if not raw.autocommit and raw.info.transaction_status == idle \
+                    and "isolation_level" not in conn.get_execution_options():
+                raw.autocommit = True  # a read outside any transaction: no BEGIN, no COMMIT
+            return
+        conn.info[WROTE] = True
+        raw = cursor.connection
+        if raw.autocommit and "isolation_level" not in conn.get_execution_options():
+            raw.autocommit = False  # psycopg sends BEGIN before this statement
 
     @event.listens_for(engine, "commit")
     def committing(conn):

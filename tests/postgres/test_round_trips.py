@@ -62,3 +62,21 @@ def test_an_idle_connection_dropped_by_the_server_is_pinged_and_replaced(
         assert second != first
         db.session.remove()
         db.engine.dispose()
+
+
+def server_transaction_status() -> str:
+    return db.session.connection().connection.dbapi_connection.info.transaction_status.name
+
+
+def test_plain_reads_run_outside_a_transaction_locking_reads_inside_one(pg_app):
+    make_org("acme", "Acme")
+    db.session.scalars(select(Organization)).all()
+    assert server_transaction_status() == "IDLE"  # autocommit: no BEGIN, no COMMIT
+    db.session.scalars(select(Organization).with_for_update()).all()
+    assert server_transaction_status() == "INTRANS"  # the row lock lasts until the commit
+    db.session.commit()
+    db.session.execute(select(func.pg_advisory_xact_lock(42)))
+    assert server_transaction_status() == "INTRANS"
+    db.session.rollback()
+    db.session.scalars(select(Organization)).all()
+    assert server_transaction_status() == "IDLE"
