@@ -83,6 +83,8 @@ def create_app(config: dict | None = None) -> Flask:
         n = app.config["TRUSTED_PROXIES"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
 
+    app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", config_module.engine_options(
+        app.config["SQLALCHEMY_DATABASE_URI"], app.config["DATABASE_PING_IDLE_SECONDS"]))
     storage_uri = app.config["RATELIMIT_STORAGE_URI"]
     app.config.setdefault("RATELIMIT_STORAGE_OPTIONS",
                           config_module.rate_limit_storage_options(storage_uri))

@@ -89,6 +89,7 @@ def from_env(instance_path: str) -> dict:
     storage_uri = os.environ.get("RATELIMIT_STORAGE_URI", "memory://").strip() or "memory://"
     default_db = "sqlite:///" + str(Path(instance_path) / "portal.db")
     base_url = os.environ.get("BASE_URL", "http://127.0.0.1:5000").rstrip("/")
+    database_url = normalize_database_url(os.environ.get("DATABASE_URL") or default_db)
     secure_cookies = _bool(os.environ.get("SESSION_COOKIE_SECURE"),
                            production or secure_context(base_url))
     return {
@@ -97,10 +98,9 @@ def from_env(instance_path: str) -> dict:
         # Old keys still accepted for signed cookies while a new SECRET_KEY rolls out.
         "SECRET_KEY_FALLBACKS": [k.strip() for k in os.environ.get("SECRET_KEY_FALLBACKS", "")
                                  .split(",") if k.strip()],
-        "SQLALCHEMY_DATABASE_URI": normalize_database_url(
-            os.environ.get("DATABASE_URL") or default_db
-        ),
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        # SQLALCHEMY_ENGINE_OPTIONS: engine_options(), once the database URL is final.
+        "DATABASE_PING_IDLE_SECONDS": _float("DATABASE_PING_IDLE_SECONDS", 1.0),
         "SMTP_URL": smtp_url,
         "SMTP_TIMEOUT": _int("SMTP_TIMEOUT", 10),
         "MAIL_FROM": os.environ.get("MAIL_FROM", "Team Portal <portal@localhost>"),
@@ -178,6 +178,17 @@ def cookie_settings(secure: bool) -> dict:
     return {"SESSION_COOKIE_SECURE": secure,
             "SESSION_COOKIE_SAMESITE": "None" if secure else "Lax",
             "SESSION_COOKIE_PARTITIONED": secure}
+
+
+def engine_options(database_url: str, ping_idle_seconds: float = 1.0) -> dict:
+    """On PostgreSQL (psycopg), app.pg_engine: a connection is pinged only when it was idle longer
+    than `ping_idle_seconds`, and read-only transactions end with COMMIT so psycopg's prepared
+    statements survive; elsewhere pool_pre_ping (a ping at every checkout)."""
+    if database_url.startswith("postgresql+psycopg://"):
+        from app import pg_engine
+
+        return {"plugins": [pg_engine.PLUGIN], "portal_ping_idle_seconds": ping_idle_seconds}
+    return {"pool_pre_ping": True}
 
 
 def normalize_database_url(url: str) -> str:

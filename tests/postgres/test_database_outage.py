@@ -1,5 +1,6 @@
 """The database goes away under load and comes back (issue 13): every answer is a 2xx or a 503
-with Retry-After, never a 500, and requests work again once it is back (pool_pre_ping).
+with Retry-After, never a 500, and requests work again once it is back (the checkout ping of
+app.pg_engine, or reconnecting after the first failed request).
 
 The shared PostgreSQL is not restarted (others use it): a TCP proxy on loopback stands between
 the app and it, and the test cuts and restores that proxy while threads send requests."""
