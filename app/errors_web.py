@@ -50,7 +50,8 @@ def error_response(status: int, message: str):
 
 def unavailable_response(exc: BaseException):
     """503 with Retry-After while the database or Redis is out: a page that needs neither, a
-    toast for htmx, Polar-style JSON under /v1. The next request reconnects (the pool pings connections that sat idle, app/pg_engine.py, and replaces any that failed)."""
+    toast for htmx, Polar-style JSON under /v1. The next request reconnects: the pool pings a
+    connection that sat idle (app/pg_engine.py) and replaces one that failed."""
     log.warning("Service unavailable on %s %s: %s", request.method, request.path,
                 exc.__class__.__name__)
     rollback_quietly()
