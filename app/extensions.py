@@ -44,10 +44,15 @@ class PortalLimiter(Limiter):
                                             in_middleware=in_middleware)
 
     def _has_middleware_limits(self) -> bool:
-        manager = self.limit_manager
-        return bool(manager._application_limits or manager._default_limits
-                    or manager._blueprint_limits or self._meta_limits
-                    or self._in_memory_fallback_enabled)
+        # Flask-Limiter's own attributes (4.x): should a release rename them, the pass runs
+        # as before rather than failing every request.
+        try:
+            manager = self.limit_manager
+            return bool(manager._application_limits or manager._default_limits
+                        or manager._blueprint_limits or self._meta_limits
+                        or self._in_memory_fallback_enabled)
+        except AttributeError:
+            return True
 
 
 limiter = PortalLimiter(key_func=get_remote_address, default_limits=[])

@@ -41,3 +41,10 @@ def test_a_routes_own_limit_applies_without_any_default():
     assert not limiter._has_middleware_limits()
     assert [client.get("/limited").status_code for _ in range(3)] == [200, 200, 429]
     assert [client.get("/open").status_code for _ in range(5)] == [200] * 5
+
+
+def test_the_pass_runs_when_flask_limiters_internals_are_not_what_it_expects():
+    limiter = PortalLimiter(key_func=get_remote_address, default_limits=[])
+    _app(limiter)
+    del limiter._meta_limits  # as if a release had renamed it
+    assert limiter._has_middleware_limits()
