@@ -157,6 +157,8 @@ def test_the_team_page_works_with_the_keyboard_alone(app, live_server, page, mai
     sam_menu = menu_button(page, "Sam")
     keys.until(sam_menu, "Shift+Tab", limit=80, what="the actions menu of Sam")
     keys.press("Enter")
+    # Focus moves into the menu once it has opened (under load, after a moment).
+    page.wait_for_function("() => !!document.activeElement?.closest('.menu-items')")
     items = page.get_by_role("link").or_(page.get_by_role("button")).filter(visible=True)
     first = page.evaluate("document.activeElement.innerText.trim()")
     assert first and "Actions for" not in first, f"Enter on the menu focused no item ({keys.where()})"
@@ -183,6 +185,7 @@ def test_the_team_page_works_with_the_keyboard_alone(app, live_server, page, mai
         return s ? s.textContent.trim().replace(/^Actions for /, '') : null; }""")
     assert next_name, "Sam's row has no neighbour row with an actions menu"
     keys.press("Enter")
+    page.wait_for_function("() => !!document.activeElement?.closest('.menu-items')")
     keys.until(remove_item.first, "ArrowDown", limit=5, what="the menu's Remove item")
     keys.press("Enter", sends=True)
     keys.expect_dialog(dialog, "Remove Sam?")
