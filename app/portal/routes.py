@@ -13,7 +13,7 @@ from ..errors import NotFound, PortalError, RuleViolation
 from ..errors_web import error_response
 from ..extensions import db
 from ..models import CustomerType, Role
-from ..services import access, groups, members, seats, sessions
+from ..services import access, groups, members, seats
 from ..services.access import Actor
 from ..services.ids import parse_id
 from ..services.paging import Page
@@ -75,11 +75,10 @@ def _team_context(filters: dict, block: str | None = None, **extra) -> dict:
     """What the team page shows, or only what one of its htmx blocks shows (`block`): the table
     needs no header counts, filter choices or add form; the counts need no listing."""
     context = {"filters": filters, "single": False, "editing_id": None, "edit_form": None}
-    if block in (None, "member_stats"):  # first: an unfiltered page takes its total from it
+    if block in (None, "member_stats"):
         context["summary"] = members.team_summary(db.session, _actor(), g.member.customer)
     if block != "member_stats":
-        context.update(_listing_context(filters, rows=block != "member_summary",
-                                        team_size=context.get("summary", {}).get("members")))
+        context.update(_listing_context(filters, rows=block != "member_summary"))
     if block is None:
         context.update(page_sizes=PAGE_SIZES, roles=list(Role), viewer=g.member,
                        add_form=AddMemberForm(formdata=None))
@@ -87,11 +86,11 @@ def _team_context(filters: dict, block: str | None = None, **extra) -> dict:
     return context
 
 
-def _listing_context(filters: dict, rows: bool, team_size: int | None) -> dict:
+def _listing_context(filters: dict, rows: bool) -> dict:
     page = members.list_members(
         db.session, _actor(), g.member.customer, query=filters["q"],
         role=filters["role"] or None, group_id=filters["group"] or None, page=filters["page"],
-        limit=filters["size"], team_size=team_size,
+        limit=filters["size"],
     )
     context = {"page": page, "row_icons": ROW_ICONS}
     ids = [m.id for m in page.items] if rows else []
@@ -107,8 +106,7 @@ def _listing_context(filters: dict, rows: bool, team_size: int | None) -> dict:
 
 
 def _row_context(member, **extra) -> dict:
-    seat_status = seats.member_seat_status(db.session, [member.id])
-    last_sign_in = sessions.last_sign_ins(db.session, [member.id])
+    seat_status, last_sign_in = members.row_facts(db.session, [member.id])
     member_groups = groups.groups_for_members(db.session, [member.id])
     context = {
         "row": member_rows(g.member, [member], seat_status, last_sign_in, member_groups)[0],

@@ -8,12 +8,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import bindparam, func, select, type_coerce
 from sqlalchemy.orm import Session, lazyload
 
 from ..errors import NotFound, NotPermitted
 from ..models import Customer, CustomerType, Member, OrganizationToken
-from .ids import parse_id
+from .ids import UuidText, parse_id
+
+# A member as the API answers it (app/wire.member_body), read as a plain row: no ORM instance,
+# ids as text.
+MEMBER_ANSWER_COLUMNS = (
+    type_coerce(Member.id, UuidText()).label("id"), Member.created_at, Member.modified_at,
+    type_coerce(Member.customer_id, UuidText()).label("customer_id"), Member.email, Member.name,
+    Member.external_id, Member.role,
+)
 
 TEAM_PLAN_REQUIRED = (
     "Team management is only available for team customers. "

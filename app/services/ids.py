@@ -33,8 +33,10 @@ class UuidText(Uuid):
             return super().result_processor(dialect, coltype)  # the driver's UUID, as text
 
         def process(value):
-            if value is None or len(value) != 32:
-                return None if value is None else str(uuid.UUID(value))
+            if value is None:
+                return None
+            if len(value) != 32:  # already hyphenated: as str(uuid) writes it
+                return str(uuid.UUID(value))
             value = value.lower()
             return f"{value[:8]}-{value[8:12]}-{value[12:16]}-{value[16:20]}-{value[20:]}"
 

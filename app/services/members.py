@@ -40,6 +40,7 @@ from ..models import (
 )
 from . import activity, groups, seats, sessions, webhooks
 from .access import (  # noqa: F401 - re-exported: callers and tests know them here
+    MEMBER_ANSWER_COLUMNS as ANSWER_COLUMNS,
     TEAM_PLAN_REQUIRED,
     Actor,
     begin_mutation,
@@ -48,7 +49,6 @@ from .access import (  # noqa: F401 - re-exported: callers and tests know them h
     get_member,
     lock_customer,
 )
-from .ids import UuidText
 from .paging import Page, within
 from .signin import normalize_email
 
@@ -103,11 +103,6 @@ def get_member_by_external_id(session: Session, customer: Customer, external_id:
     return member
 
 
-# A member as the API answers it (app/wire.member_body): read as plain rows, no ORM instances.
-ANSWER_COLUMNS = (type_coerce(Member.id, UuidText()).label("id"), Member.created_at,
-                  Member.modified_at, type_coerce(Member.customer_id, UuidText()).label("customer_id"),
-                  Member.email, Member.name, Member.external_id, Member.role)
-
 SEARCH_COUNT_MAX = 1000  # a search counts its matches up to here, then says "more than"
 
 
@@ -123,12 +118,9 @@ def list_members(
     limit: int = 25,
     newest_first: bool = False,
     rows: bool = False,
-    team_size: int | None = None,
 ) -> Page:
     """One page of live members in a stable order (created_at, then id). With `rows`, the page's
     items are Core rows of ANSWER_COLUMNS (what the API answers) instead of Member instances.
-    `team_size`: the live-member count the caller read in this request (team_summary's
-    "members"), for an unfiltered page: it is that page's total, so it is not read again.
 
     Rule 1. Two queries whatever the size of the team; a page past the end shows the last one.
     The search matches a part of the name or email, any case; `%` and `_` are plain characters.
@@ -154,7 +146,7 @@ def list_members(
         where.append(groups.in_group(group_id))
     if len(where) > 2 + (role is not None):  # a search or a group: the bounded-count path
         return _search_page(session, where, newest_first, page, limit, rows)
-    total = team_size if role is None and team_size is not None else _total(session, customer, role)
+    total = _total(session, customer, role)
     page = within(page, total, limit)
     return Page(items=_indexed_page(session, customer, role, newest_first, total, page, limit,
                                     rows),
@@ -222,6 +214,12 @@ def _indexed_page_statement(by_role: bool, walk_newest_first: bool, newest_first
     ids = (select(Member.id).where(*where).order_by(*_order(walk_newest_first))
            .offset(bindparam("offset", type_=Integer)).limit(bindparam("size", type_=Integer))
            .subquery())
+    return _by_ids(ids, newest_first, rows)
+
+
+def _by_ids(ids, newest_first: bool, rows: bool):
+    """The members of the subquery `ids` in the listing's order: Core rows of ANSWER_COLUMNS
+    (`rows`) or Member instances (a deferred join)."""
     if rows:
         return select(*ANSWER_COLUMNS).join(ids, Member.id == ids.c.id).order_by(
             *_order(newest_first))
@@ -269,12 +267,8 @@ def _page_of(session: Session, where: list, newest_first: bool, total: int | Non
     if size == 0:
         return []
     ids = select(Member.id).where(*where).order_by(*_order(walk)).offset(offset).limit(size).subquery()
-    if rows:
-        return session.execute(select(*ANSWER_COLUMNS).join(ids, Member.id == ids.c.id)
-                               .order_by(*_order(newest_first))).all()
-    return list(session.scalars(select(Member).join(ids, Member.id == ids.c.id)
-                                .options(lazyload(Member.customer))  # the caller holds it
-                                .order_by(*_order(newest_first))))
+    statement = _by_ids(ids, newest_first, rows)
+    return session.execute(statement).all() if rows else list(session.scalars(statement))
 
 
 def team_summary(session: Session, actor: Actor, customer: Customer) -> dict:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 
-from sqlalchemy import bindparam, func, select, type_coerce
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session, lazyload
 
 from .. import text
@@ -22,8 +22,8 @@ from ..models import (
 )
 from ..security import hash_token, new_token
 from . import activity, webhooks
-from .access import Actor, get_member
-from .ids import UuidText, parse_id
+from .access import MEMBER_ANSWER_COLUMNS, Actor, get_member
+from .ids import parse_id
 from .signin import normalize_email
 
 SCOPES = (
@@ -207,19 +207,15 @@ def get_customer(session: Session, organization: Organization, customer_id) -> C
 # The API's single-member read: the columns of its answer (wire.member_body), as a Core row (no
 # ORM instances to build: the read changes nothing), from the live member of a live customer of
 # the organization.
-_MEMBERS = Member.__table__
-_CUSTOMERS = Customer.__table__
 _LIVE_MEMBER_ROW_OF_CUSTOMER = (
-    select(type_coerce(_MEMBERS.c.id, UuidText()).label("id"), _MEMBERS.c.created_at,
-           _MEMBERS.c.modified_at, type_coerce(_MEMBERS.c.customer_id, UuidText()).label("customer_id"),
-           _MEMBERS.c.email, _MEMBERS.c.name, _MEMBERS.c.external_id, _MEMBERS.c.role)
-    .join(_CUSTOMERS, _CUSTOMERS.c.id == _MEMBERS.c.customer_id)
+    select(*MEMBER_ANSWER_COLUMNS)
+    .join(Customer, Customer.id == Member.customer_id)
     .where(
-        _MEMBERS.c.id == bindparam("member_id"),
-        _CUSTOMERS.c.id == bindparam("customer_id"),
-        _CUSTOMERS.c.organization_id == bindparam("organization_id"),
-        _MEMBERS.c.deleted_at.is_(None),
-        _CUSTOMERS.c.deleted_at.is_(None),
+        Member.id == bindparam("member_id"),
+        Customer.id == bindparam("customer_id"),
+        Customer.organization_id == bindparam("organization_id"),
+        Member.deleted_at.is_(None),
+        Customer.deleted_at.is_(None),
     )
 )
 

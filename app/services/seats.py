@@ -345,17 +345,3 @@ def live_seat_count(session: Session, member: Member) -> int:
     """How many pending or claimed seats a member holds (what removing them would revoke)."""
     return session.scalar(select(func.count(Seat.id)).where(
         Seat.member_id == member.id, Seat.status.in_(LIVE))) or 0
-
-
-def member_seat_status(session: Session, member_ids: list) -> dict:
-    """{member_id: 'claimed' | 'pending'} for the given members: one query for a whole page."""
-    if not member_ids:
-        return {}
-    rows = session.execute(
-        select(Seat.member_id, Seat.status).where(Seat.member_id.in_(member_ids), Seat.status.in_(LIVE))
-    ).all()
-    status: dict = {}
-    for member_id, seat_status in rows:
-        if status.get(member_id) != SeatStatus.CLAIMED.value:
-            status[member_id] = seat_status.value
-    return status

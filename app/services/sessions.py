@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from ..errors import InvalidToken
@@ -142,18 +142,6 @@ def exchange_handoff(
     browser.expires_at = row.expires_at
     session.flush()
     return browser, token
-
-
-def last_sign_ins(session: Session, member_ids: list) -> dict:
-    """{member_id: when they last opened a session themselves} for the given members (a session
-    the vendor minted does not count): one query for a whole page of the team."""
-    if not member_ids:
-        return {}
-    return dict(session.execute(
-        select(PortalSession.member_id, func.max(PortalSession.created_at))
-        .where(PortalSession.member_id.in_(member_ids), PortalSession.kind != "api")
-        .group_by(PortalSession.member_id)
-    ).all())
 
 
 def load_session_row(session: Session, row: PortalSession) -> PortalSession | None:

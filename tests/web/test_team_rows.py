@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Role, Subscription
-from app.services import groups, organizations, seats, sessions
+from app.services import groups, members, organizations, seats, sessions
 from tests.factories import as_, make_org, make_team, member
 from tests.support.web import HX, sign_in_client
 
@@ -54,8 +54,8 @@ def row_of(html: str, member_id) -> str:
 
 def expected_cells(team, viewer, m) -> list[str]:
     macro = macros()
-    state = seats.member_seat_status(db.session, [m.id]).get(m.id)
-    last = sessions.last_sign_ins(db.session, [m.id]).get(m.id)
+    states, last_sign_ins = members.row_facts(db.session, [m.id])
+    state, last = states.get(m.id), last_sign_ins.get(m.id)
     chips = groups.groups_for_members(db.session, [m.id]).get(m.id, [])
     return [
         f'<td class="primary-cell">{macro["person"](m, you=m.id == viewer.id)}</td>',
