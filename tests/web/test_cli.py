@@ -152,6 +152,15 @@ class TestOrgAllowEmbed:
         assert "Allowed to frame the portal: nobody" in result.stdout
         assert fresh(session, Organization, slug="acme")[0].embed_origins == []
 
+    def test_an_origin_that_would_let_anyone_frame_the_portal_is_refused(self, cli, app, session):
+        make_org("acme")
+        cli("org", "allow-embed", "acme", "https://a.example")
+        result = cli("org", "allow-embed", "acme", "https://b.example *")
+        assert_clear_error(result, "'https://b.example *' is not an origin")
+        assert fresh(session, Organization, slug="acme")[0].embed_origins == ["https://a.example"]
+        csp = app.test_client().get("/acme/login").headers["Content-Security-Policy"]
+        assert "*" not in csp
+
     def test_conflicting_flags_are_refused(self, cli):
         make_org("acme")
         result = cli("org", "allow-embed", "acme", "--remove", "--replace", "https://a.example")
