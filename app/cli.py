@@ -36,11 +36,23 @@ def _run(work):
         reason = str(exc.orig).strip().splitlines()[0] if exc.orig else exc.__class__.__name__
         raise click.ClickException(f"The database refused this: {reason}") from None
     except SQLAlchemyError as exc:
-        db.session.rollback()
-        raise click.ClickException(
-            f"Database error: {exc.__class__.__name__}. Is the schema up to date? "
-            "Run: flask --app wsgi db upgrade"
-        ) from None
+        raise _database_error(exc) from None
+
+
+def _database_error(exc: SQLAlchemyError) -> click.ClickException:
+    """One line for a database error that is not the input's fault: the database cannot be
+    reached (DATABASE_URL), or it answers but lacks the schema (db upgrade)."""
+    db.session.rollback()
+    try:
+        with db.engine.connect():
+            pass
+    except SQLAlchemyError as down:
+        reason = str(getattr(down, "orig", None) or down).strip().splitlines()[0]
+        return click.ClickException(
+            f"Cannot reach the database ({reason}). Check DATABASE_URL.")
+    return click.ClickException(
+        f"Database error: {exc.__class__.__name__}. Is the schema up to date? "
+        "Run: flask --app wsgi db upgrade")
 
 
 def _run_in_org(slug: str, service, *args, **kwargs):
@@ -263,11 +275,7 @@ def mail_deliver():
     except mail.MailConfigError as exc:  # a malformed SMTP_URL
         raise click.ClickException(str(exc)) from None
     except SQLAlchemyError as exc:
-        db.session.rollback()
-        raise click.ClickException(
-            f"Database error: {exc.__class__.__name__}. Is the schema up to date? "
-            "Run: flask --app wsgi db upgrade"
-        ) from None
+        raise _database_error(exc) from None
     click.echo(f"Sent {tally.sent}, failed {tally.failed}, retrying later {tally.retrying}.")
     if tally.failed or tally.retrying:
         click.echo("See the log, or last_error in outbox_emails, for the reasons.", err=True)
@@ -277,7 +285,8 @@ def mail_deliver():
 @click.option("--once", is_flag=True, help="Run every delivery job once and exit (tests, cron).")
 @with_appcontext
 def worker_command(once: bool):
-    """Deliver queued email until stopped (SIGTERM or Ctrl-C finish the attempt in hand)."""
+    """Deliver queued email and webhook events until stopped (SIGTERM or Ctrl-C finish the
+    attempt in hand)."""
     from . import worker
 
     try:
@@ -332,9 +341,11 @@ def webhooks_create(slug: str, url: str, events: tuple[str, ...], name: str | No
 
 @webhooks_cli.command("deliveries")
 @click.argument("slug")
-@click.option("--endpoint", "endpoint_id", default=None, help="Only this endpoint's deliveries.")
+@click.option("--endpoint", "endpoint_id", default=None, metavar="ENDPOINT_ID",
+              help="Only this endpoint's deliveries (its id comes from `webhooks list`).")
 @click.option("--failed", is_flag=True, help="Only failed attempts.")
-@click.option("--limit", type=click.IntRange(1, 100), default=20, show_default=True)
+@click.option("--limit", type=click.IntRange(1, 100), default=20, show_default=True,
+              help="How many attempts to show, newest first (1-100).")
 def webhooks_deliveries(slug: str, endpoint_id: str | None, failed: bool, limit: int):
     """The latest delivery attempts, newest first: time, status, duration, event type and id."""
     from .services import webhooks
@@ -367,11 +378,14 @@ def webhooks_deliver(once: bool):
     config = current_app.config
     batch = int(config.get("WEBHOOK_BATCH") or 100)
     total = 0
-    while True:
-        handled = deliver_due(db.session, config)
-        total += handled
-        if once or handled < batch:
-            break
+    try:
+        while True:
+            handled = deliver_due(db.session, config)
+            total += handled
+            if once or handled < batch:
+                break
+    except SQLAlchemyError as exc:
+        raise _database_error(exc) from None
     click.echo(f"Handled {total} webhook events.")
 
 

@@ -132,7 +132,8 @@ def _seed_groups(session, team: Customer, members) -> None:
 
 @click.command("demo")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
-@click.option("--port", default=5000, show_default=True, type=int, help="Port to listen on.")
+@click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535),
+              help="Port to listen on (1-65535).")
 @click.option("--no-serve", is_flag=True, help="Set up the database and print the links, then exit.")
 @with_appcontext
 def demo_command(host: str, port: int, no_serve: bool):

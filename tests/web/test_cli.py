@@ -492,3 +492,58 @@ def test_a_value_the_database_refuses_is_not_blamed_on_the_schema(pg_app):
     assert "Error: The database refused this: value too long" in result.stderr
     assert "schema" not in result.stderr
     assert fresh(db.session, OrganizationToken) == []
+
+
+def _fresh_process(tmp_path, database_url):
+    env = {**os.environ, "INSTANCE_PATH": str(tmp_path), "DATABASE_URL": database_url,
+           "PYTHONPATH": str(ROOT)}
+    env.pop("SMTP_URL", None)
+
+    def run(*args):
+        return subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", *args], cwd=ROOT,
+                              env=env, capture_output=True, text=True, timeout=60)
+
+    return run
+
+
+@pytest.mark.parametrize("command", [["webhooks", "deliver"], ["webhooks", "deliver", "--once"],
+                                     ["org", "list"]], ids=" ".join)
+def test_a_database_without_the_schema_says_to_run_db_upgrade(tmp_path, command):
+    run = _fresh_process(tmp_path, f"sqlite:///{tmp_path}/empty.db")
+    result = run(*command)
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr, result.stderr
+    assert result.stderr.strip().splitlines()[-1] == (
+        "Error: Database error: OperationalError. Is the schema up to date? "
+        "Run: flask --app wsgi db upgrade")
+
+
+@pytest.mark.parametrize("command", [["org", "list"], ["webhooks", "deliver"], ["mail", "deliver"]],
+                         ids=" ".join)
+def test_a_database_that_cannot_be_reached_is_not_blamed_on_the_schema(tmp_path, command):
+    run = _fresh_process(tmp_path, f"sqlite:///{tmp_path}/no-such-dir/portal.db")
+    result = run(*command)
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr, result.stderr
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith("Error: Cannot reach the database (") and last.endswith("Check DATABASE_URL.")
+    assert "db upgrade" not in result.stderr
+
+
+@pytest.mark.parametrize("port", ["0", "-1", "65536", "99999"])
+def test_the_demo_refuses_a_port_it_cannot_listen_on(cli, port):
+    """99999 used to print links to :99999 and then serve on another port (99999 - 65536)."""
+    result = cli("demo", "--no-serve", "--port", port)
+    assert result.exit_code == 2
+    assert "Invalid value for '--port'" in result.stderr
+    assert "token=" not in result.stdout
+
+
+@pytest.mark.parametrize("command, text", [
+    (["worker"], "webhook events"),
+    (["webhooks", "deliveries"], "How many attempts to show"),
+], ids=lambda v: " ".join(v) if isinstance(v, list) else v)
+def test_help_says_what_the_command_and_each_option_do(cli, command, text):
+    result = cli(*command, "--help")
+    assert_ok(result)
+    assert text in " ".join(result.stdout.split())
