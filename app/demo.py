@@ -51,7 +51,8 @@ def _fresh_claim_link(session, team: Customer, email: str, base_url: str) -> str
     if seat is None:
         return None
     # On the first run the invitation was just emailed (and printed): keep its link working.
-    token = getattr(seat, "invitation_token", None)
+    # seed() keeps its raw token in session.info, as the seat object may not outlive the commit.
+    token = session.info.pop("demo_invitation_token", None) or getattr(seat, "invitation_token", None)
     if token is None:
         token = invitations.issue_token(seat, current_app.config.get("INVITATION_DAYS", 7))
         session.flush()
@@ -110,7 +111,7 @@ def _seed_seats(session, subscription, members) -> None:
     for email in ("olivia@globex.example", "maya@globex.example", "sam@globex.example",
                   "priya@globex.example"):
         give(email, immediate_claim=True).claimed_at = now - timedelta(days=3)
-    give(INVITEE)
+    session.info["demo_invitation_token"] = give(INVITEE).invitation_token
     late = give("contractor@globex.example")
     late.invitation_expires_at, late.invitation_sent_at = now - timedelta(days=1), now - timedelta(days=8)
     seats.revoke_seat(session, owner, give("ben@globex.example")).revoked_at = now - timedelta(days=1)

@@ -425,6 +425,16 @@ class TestDemo:
         assert "tom@globex.example" in response.get_data(as_text=True)
         assert "Claim the seat" not in cli("demo", "--no-serve").stdout, "a claimed seat has no link"
 
+    def test_the_first_runs_emailed_invitation_is_the_link_it_prints(self, app, cli, mailbox):
+        """The invitation email (printed in the terminal without SMTP_URL) and the printed claim
+        link are one link: the email's used to be replaced at once, a 410 to whoever opened it."""
+        printed = re.findall(r"http://127\.0\.0\.1:5000(/acme/claim\?token=\S+)",
+                             cli("demo", "--no-serve").stdout)
+        body = mailbox.wait_for("tom@globex.example").get_body(("plain",)).get_content()
+        emailed = re.findall(r"http://127\.0\.0\.1:5000(/acme/claim\?token=\S+)", body)
+        assert emailed == printed
+        assert app.test_client().get(emailed[0]).status_code == 200
+
     def test_links_of_the_first_run_stop_working_after_the_second(self, app, cli):
         first = re.findall(r"http://127\.0\.0\.1:5000(\S+token=\S+)", cli("demo", "--no-serve").stdout)
         cli("demo", "--no-serve")
