@@ -435,6 +435,17 @@ class TestDemo:
         assert emailed == printed
         assert app.test_client().get(emailed[0]).status_code == 200
 
+    def test_the_docs_name_only_people_the_demo_team_has(self):
+        """docs/api.md tells readers which members the demo team has; they must exist there."""
+        from app.demo import TEAM
+
+        docs = (ROOT / "docs" / "api.md").read_text() + (ROOT / "README.md").read_text()
+        named = set()
+        for paragraph in re.findall(r"demo team.*?(?:\n\n|$)", docs, re.S):
+            named |= set(re.findall(r"`([\w.+-]+@[\w.-]+)`", paragraph))
+        assert named, "the docs no longer say who is in the demo team"
+        assert named <= {email for _name, email, _role in TEAM}
+
     def test_links_of_the_first_run_stop_working_after_the_second(self, app, cli):
         first = re.findall(r"http://127\.0\.0\.1:5000(\S+token=\S+)", cli("demo", "--no-serve").stdout)
         cli("demo", "--no-serve")
