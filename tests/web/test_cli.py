@@ -568,3 +568,14 @@ def test_help_says_what_the_command_and_each_option_do(cli, command, text):
     result = cli(*command, "--help")
     assert_ok(result)
     assert text in " ".join(result.stdout.split())
+
+
+def test_the_readme_counts_the_optional_tools_it_lists():
+    """'`.ci/run` installs all N' matches the list of optional tools above it."""
+    readme = (ROOT / "README.md").read_text()
+    listed = readme.split("unless these are available:", 1)[1].split("With `CI=true`", 1)[0]
+    bullets = re.findall(r"^- ", listed, re.M)
+    words = {"two": 2, "three": 3, "four": 4, "five": 5, "six": 6}
+    claimed = re.search(r"`\.ci/run` installs all (\w+)", readme).group(1)
+    assert words[claimed] == len(bullets), (claimed, len(bullets))
+    assert "\n\n" not in listed.strip(), "the list is one list"
