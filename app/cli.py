@@ -184,8 +184,14 @@ def token_list(slug: str):
 def token_revoke(slug: str, token_id: str):
     """Revoke an access token now (its id comes from `token list`)."""
 
+    from .models import utcnow
+
+    before = utcnow()
     row = _run_in_org(slug, organizations.revoke_token, token_id)
-    click.echo(f"Token {row.id} is revoked; requests with it now get 401.")
+    if row.revoked_at < before:
+        click.echo(f"Token {row.id} was already revoked on {row.revoked_at:%Y-%m-%d %H:%M} UTC.")
+    else:
+        click.echo(f"Token {row.id} is revoked; requests with it now get 401.")
     click.echo(str(row.id))
 
 
@@ -226,14 +232,11 @@ def team_list(slug: str):
               help="How many synthetic members to add (1-100000).")
 def team_fill(customer_id: str, count: int):
     """Add COUNT synthetic members to a team in bulk (load tests, demos). Prints the count."""
-    from .models import Customer
     from .services import members
     from .services.access import Actor
 
     def work():
-        customer = db.session.get(Customer, _uuid(customer_id))
-        if customer is None or customer.deleted_at is not None:
-            raise PortalError(f"No customer with id {customer_id}.")
+        customer = _team(customer_id)
         return customer.name, members.fill_synthetic(db.session, Actor.operator(), customer, count)
 
     name, added = _run(work)
@@ -247,12 +250,8 @@ def team_fill(customer_id: str, count: int):
 @click.option("--product", default=None, help="Product name shown to the team (default: Team plan).")
 def seats_set(customer_id: str, seats: int, product: str | None):
     """Create or update a customer's seat subscription. Prints the subscription id."""
-    from .models import Customer
-
     def work():
-        customer = db.session.get(Customer, _uuid(customer_id))
-        if customer is None or customer.deleted_at is not None:
-            raise PortalError(f"No customer with id {customer_id}.")
+        customer = _team(customer_id)
         return organizations.set_seat_count(db.session, customer, seats, product_name=product)
 
     sub = _run(work)

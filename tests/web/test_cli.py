@@ -230,6 +230,15 @@ class TestTokenListAndRevoke:
         assert "revoked" in cli("token", "list", "acme").stdout
         assert_ok(cli("token", "revoke", "acme", row.id))  # twice: no change, no error
 
+    def test_revoking_twice_says_it_was_already_revoked(self, cli, session, org):
+        cli("token", "create", "acme")
+        [row] = fresh(session, OrganizationToken)
+        assert "is revoked; requests with it now get 401" in cli("token", "revoke", "acme", row.id).stdout
+        again = cli("token", "revoke", "acme", row.id)
+        assert_ok(again)
+        assert f"Token {row.id} was already revoked on " in again.stdout
+        assert last_line(again) == str(row.id)
+
     def test_another_organizations_token_cannot_be_revoked(self, cli, session, org):
         make_org("globex", "Globex")
         cli("token", "create", "globex")
@@ -339,6 +348,13 @@ class TestSeatsSet:
     def test_unknown_customer_is_a_clear_error(self, cli, app):
         missing = uuid.uuid4()
         assert_clear_error(cli("seats", "set", missing, "--seats", "3"), f"No customer with id {missing}.")
+
+    @pytest.mark.parametrize("command", [["seats", "set", "{id}", "--seats", "3"],
+                                         ["team", "fill", "{id}", "--count", "1"]], ids=" ".join)
+    def test_an_unknown_customer_says_where_to_find_the_ids(self, cli, app, command):
+        missing = uuid.uuid4()
+        assert_clear_error(cli(*[part.format(id=missing) for part in command]),
+                           f"No customer with id {missing}. List them with: flask --app wsgi team list ORG_SLUG")
 
     @pytest.mark.parametrize("seats", ["-1", "1001", "ten"])
     def test_out_of_range_seats_is_a_usage_error(self, cli, session, team, seats):
