@@ -68,6 +68,8 @@ def org_create(slug: str, name: str):
     """Create an organization whose portal lives at /SLUG/."""
     org = _run(lambda: organizations.create_organization(db.session, slug, name))
     click.echo(f"Created organization {org.name!r}; its portal is {current_app.config['BASE_URL']}/{org.slug}/login")
+    click.echo(f"Next: flask --app wsgi team create {org.slug} --name NAME --owner-email EMAIL, "
+               f"and an API token with: flask --app wsgi token create {org.slug}")
     click.echo(str(org.id))
 
 
@@ -207,6 +209,8 @@ def team_create(slug, name, owner_email, owner_name, external_id):
     customer = _run_in_org(slug, organizations.create_team, name=name, owner_email=owner_email,
                            owner_name=owner_name, external_id=external_id)
     click.echo(f"Created team {customer.name!r} owned by {owner_email}")
+    click.echo(f"{owner_email} signs in at {current_app.config['BASE_URL']}/{slug}/login. "
+               f"Give the team seats with: flask --app wsgi seats set {customer.id} --seats N")
     click.echo(str(customer.id))
 
 

@@ -80,6 +80,12 @@ class TestOrgCreate:
         assert str(org.id) == org_id and org.name == "Acme Analytics"
         assert "http://portal.test/acme/login" in result.stdout
 
+    def test_says_what_to_do_next(self, cli):
+        result = cli("org", "create", "acme", "--name", "Acme")
+        assert_ok(result)
+        assert "Next: flask --app wsgi team create acme --name NAME --owner-email EMAIL" in result.stdout
+        assert "flask --app wsgi token create acme" in result.stdout
+
     def test_duplicate_slug_is_a_clear_error(self, cli, session):
         assert_ok(cli("org", "create", "acme", "--name", "Acme"))
         result = cli("org", "create", "acme", "--name", "Other")
@@ -266,6 +272,13 @@ class TestTeamCreate:
         assert team.type is CustomerType.TEAM and team.external_id == "globex"
         [owner] = fresh(session, Member, customer_id=team.id)
         assert owner.role is Role.OWNER and owner.email == "Olivia@Globex.example"
+
+    def test_says_where_the_owner_signs_in_and_how_to_give_seats(self, cli, org):
+        result = cli("team", "create", "acme", "--name", "Globex", "--owner-email", "olivia@globex.example")
+        assert_ok(result)
+        customer_id = last_line(result)
+        assert "olivia@globex.example signs in at http://portal.test/acme/login" in result.stdout
+        assert f"flask --app wsgi seats set {customer_id} --seats N" in result.stdout
 
     def test_bad_email_is_a_clear_error(self, cli, session, org):
         result = cli("team", "create", "acme", "--name", "Globex", "--owner-email", "olivia-at-globex")
