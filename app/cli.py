@@ -43,6 +43,11 @@ def _database_error(exc: SQLAlchemyError) -> click.ClickException:
     """One line for a database error that is not the input's fault: the database cannot be
     reached (DATABASE_URL), or it answers but lacks the schema (db upgrade)."""
     db.session.rollback()
+    return _database_problem(f"Database error: {exc.__class__.__name__}.")
+
+
+def _database_problem(what: str) -> click.ClickException:
+    """WHAT, then why: the database cannot be reached, or it lacks the schema."""
     try:
         with db.engine.connect():
             pass
@@ -50,9 +55,7 @@ def _database_error(exc: SQLAlchemyError) -> click.ClickException:
         reason = str(getattr(down, "orig", None) or down).strip().splitlines()[0]
         return click.ClickException(
             f"Cannot reach the database ({reason}). Check DATABASE_URL.")
-    return click.ClickException(
-        f"Database error: {exc.__class__.__name__}. Is the schema up to date? "
-        "Run: flask --app wsgi db upgrade")
+    return click.ClickException(f"{what} Is the schema up to date? Run: flask --app wsgi db upgrade")
 
 
 def _run_in_org(slug: str, service, *args, **kwargs):
@@ -296,6 +299,8 @@ def worker_command(once: bool):
         code = worker.run(current_app, once=once)
     except mail.MailConfigError as exc:
         raise click.ClickException(str(exc)) from None
+    if once and code:
+        raise _database_problem("The delivery pass failed (the reason is in the log line above).")
     sys.exit(code)
 
 

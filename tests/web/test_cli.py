@@ -568,7 +568,19 @@ def test_a_database_without_the_schema_says_to_run_db_upgrade(tmp_path, command)
         "Run: flask --app wsgi db upgrade")
 
 
-@pytest.mark.parametrize("command", [["org", "list"], ["webhooks", "deliver"], ["mail", "deliver"]],
+def test_worker_once_on_a_database_without_the_schema_ends_with_what_to_do(tmp_path):
+    run = _fresh_process(tmp_path, f"sqlite:///{tmp_path}/empty.db")
+    result = run("worker", "--once")
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr, result.stderr
+    assert "no such table" in result.stderr  # the log line names the cause
+    assert result.stderr.strip().splitlines()[-1] == (
+        "Error: The delivery pass failed (the reason is in the log line above). "
+        "Is the schema up to date? Run: flask --app wsgi db upgrade")
+
+
+@pytest.mark.parametrize("command", [["org", "list"], ["webhooks", "deliver"], ["mail", "deliver"],
+                                     ["worker", "--once"]],
                          ids=" ".join)
 def test_a_database_that_cannot_be_reached_is_not_blamed_on_the_schema(tmp_path, command):
     run = _fresh_process(tmp_path, f"sqlite:///{tmp_path}/no-such-dir/portal.db")
