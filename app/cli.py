@@ -22,6 +22,12 @@ webhooks_cli = AppGroup("webhooks", help="Manage webhook endpoints and deliver w
 groups_cli = AppGroup("groups", help="Manage a team's user groups.")
 
 
+class Whole(click.IntRange):
+    """A whole number within bounds; 'ten' is "not a valid integer", not "… integer range"."""
+
+    name = "integer"
+
+
 def _run(work):
     """Run `work()` in one transaction; domain and database errors become one clear line."""
     try:
@@ -235,7 +241,7 @@ def team_list(slug: str):
 
 @team_cli.command("fill")
 @click.argument("customer_id")
-@click.option("--count", type=click.IntRange(1, 100_000), required=True,
+@click.option("--count", type=Whole(1, 100_000), required=True,
               help="How many synthetic members to add (1-100000).")
 def team_fill(customer_id: str, count: int):
     """Add COUNT synthetic members to a team in bulk (load tests, demos). Prints the count."""
@@ -253,7 +259,7 @@ def team_fill(customer_id: str, count: int):
 
 @seats_cli.command("set")
 @click.argument("customer_id")
-@click.option("--seats", type=click.IntRange(0, 1000), required=True, help="Number of seats (0-1000).")
+@click.option("--seats", type=Whole(0, 1000), required=True, help="Number of seats (0-1000).")
 @click.option("--product", default=None, help="Product name shown to the team (default: Team plan).")
 def seats_set(customer_id: str, seats: int, product: str | None):
     """Create or update a customer's seat subscription. Prints the subscription id."""
@@ -352,7 +358,7 @@ def webhooks_create(slug: str, url: str, events: tuple[str, ...], name: str | No
 @click.option("--endpoint", "endpoint_id", default=None, metavar="ENDPOINT_ID",
               help="Only this endpoint's deliveries (its id comes from `webhooks list`).")
 @click.option("--failed", is_flag=True, help="Only failed attempts.")
-@click.option("--limit", type=click.IntRange(1, 100), default=20, show_default=True,
+@click.option("--limit", type=Whole(1, 100), default=20, show_default=True,
               help="How many attempts to show, newest first (1-100).")
 def webhooks_deliveries(slug: str, endpoint_id: str | None, failed: bool, limit: int):
     """The latest delivery attempts, newest first: time, status, duration, event type and id."""

@@ -10,6 +10,7 @@ from flask.cli import with_appcontext
 from flask_migrate import upgrade
 from sqlalchemy import delete, select
 
+from .cli import Whole
 from .extensions import db
 from .models import (
     Customer,
@@ -133,7 +134,7 @@ def _seed_groups(session, team: Customer, members) -> None:
 
 @click.command("demo")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
-@click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535),
+@click.option("--port", default=5000, show_default=True, type=Whole(1, 65535),
               help="Port to listen on (1-65535).")
 @click.option("--no-serve", is_flag=True, help="Set up the database and print the links, then exit.")
 @with_appcontext

@@ -378,6 +378,17 @@ class TestSeatsSet:
         assert fresh(session, Subscription) == []
 
 
+@pytest.mark.parametrize("command", [["seats", "set", "{id}", "--seats", "ten"],
+                                     ["team", "fill", "{id}", "--count", "ten"],
+                                     ["webhooks", "deliveries", "acme", "--limit", "ten"],
+                                     ["demo", "--no-serve", "--port", "ten"]], ids=" ".join)
+def test_a_count_that_is_not_a_number_says_so_plainly(cli, command):
+    """Not click's "'ten' is not a valid integer range": the reader gave no range."""
+    result = cli(*[part.format(id=uuid.uuid4()) for part in command])
+    assert result.exit_code == 2
+    assert "'ten' is not a valid integer." in result.stderr
+    assert "range" not in result.stderr.splitlines()[-1]
+
 class TestMailDeliver:
     def test_delivers_queued_mail(self, app, cli, session, mailbox):
         app.config["MAIL_DELIVER_ON_COMMIT"] = False
