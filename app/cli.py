@@ -142,6 +142,11 @@ def org_brand(slug, name, accent, logo_file, logo_url, product_url):
                for key, value in given.items() if value is not None}
     if logo_file:
         changes["logo_image"] = logo_file.read(branding.LOGO_MAX_BYTES + 1)
+        if len(changes["logo_image"]) > branding.LOGO_MAX_BYTES:  # say its size, not what was read
+            size = len(changes["logo_image"]) + sum(len(chunk) for chunk in iter(
+                lambda: logo_file.read(1 << 20), b""))
+            raise click.ClickException(
+                f"The logo is {size // 1024} KB; at most {branding.LOGO_MAX_BYTES // 1024} KB.")
     if not changes:
         raise click.UsageError("Give at least one of --name, --accent, --logo, --logo-url, --product-url.")
 
