@@ -141,6 +141,10 @@ def _seed_groups(session, team: Customer, members) -> None:
 def demo_command(host: str, port: int, no_serve: bool):
     """Migrate the database, seed demo data, print sign-in links and serve the portal."""
     app = current_app._get_current_object()
+    if app.config.get("PORTAL_ENV") == "production":
+        raise click.ClickException(
+            "The demo is for development: it adds demo teams to DATABASE_URL and serves with a "
+            "development server. Run it without PORTAL_ENV=production, on a database of its own.")
     if not os.environ.get("BASE_URL"):
         app.config["BASE_URL"] = f"http://{host}:{port}"
     upgrade()

@@ -492,6 +492,14 @@ class TestDemo:
         assert app.test_client().get(first[0]).status_code == 410
 
 
+    def test_refuses_to_seed_a_production_database(self, app, cli, session):
+        """PORTAL_ENV=production (an env file loaded on a server): no demo data, no dev server."""
+        app.config["PORTAL_ENV"] = "production"
+        result = cli("demo", "--no-serve")
+        assert_clear_error(result, "The demo is for development")
+        assert "token=" not in result.stdout
+        assert fresh(session, Organization) == []
+
     def test_an_existing_organization_with_the_demo_slug_is_a_clear_error(self, cli, session):
         assert_ok(cli("org", "create", "acme", "--name", "Our own Acme"))
         result = cli("demo", "--no-serve")
