@@ -185,7 +185,7 @@ def create_app(config: dict | None = None) -> Flask:
         return {"status": "ok"}
 
     if app.config["PORTAL_ENV"] == "production" and not app.config["SMTP_URL"]:
-        app.logger.warning("SMTP_URL is not set: emails are written to the log, not sent.")
+        app.logger.warning("SMTP_URL is not set: email stays queued until it is set.")
     return app
 
 

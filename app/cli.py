@@ -22,6 +22,12 @@ webhooks_cli = AppGroup("webhooks", help="Manage webhook endpoints and deliver w
 groups_cli = AppGroup("groups", help="Manage a team's user groups.")
 
 
+class Whole(click.IntRange):
+    """A whole number within bounds; 'ten' is "not a valid integer", not "… integer range"."""
+
+    name = "integer"
+
+
 def _run(work):
     """Run `work()` in one transaction; domain and database errors become one clear line."""
     try:
@@ -36,11 +42,26 @@ def _run(work):
         reason = str(exc.orig).strip().splitlines()[0] if exc.orig else exc.__class__.__name__
         raise click.ClickException(f"The database refused this: {reason}") from None
     except SQLAlchemyError as exc:
-        db.session.rollback()
-        raise click.ClickException(
-            f"Database error: {exc.__class__.__name__}. Is the schema up to date? "
-            "Run: flask --app wsgi db upgrade"
-        ) from None
+        raise _database_error(exc) from None
+
+
+def _database_error(exc: SQLAlchemyError) -> click.ClickException:
+    """One line for a database error that is not the input's fault: the database cannot be
+    reached (DATABASE_URL), or it answers but lacks the schema (db upgrade)."""
+    db.session.rollback()
+    return _database_problem(f"Database error: {exc.__class__.__name__}.")
+
+
+def _database_problem(what: str) -> click.ClickException:
+    """WHAT, then why: the database cannot be reached, or it lacks the schema."""
+    try:
+        with db.engine.connect():
+            pass
+    except SQLAlchemyError as down:
+        reason = str(getattr(down, "orig", None) or down).strip().splitlines()[0]
+        return click.ClickException(
+            f"Cannot reach the database ({reason}). Check DATABASE_URL.")
+    return click.ClickException(f"{what} Is the schema up to date? Run: flask --app wsgi db upgrade")
 
 
 def _run_in_org(slug: str, service, *args, **kwargs):
@@ -56,6 +77,8 @@ def org_create(slug: str, name: str):
     """Create an organization whose portal lives at /SLUG/."""
     org = _run(lambda: organizations.create_organization(db.session, slug, name))
     click.echo(f"Created organization {org.name!r}; its portal is {current_app.config['BASE_URL']}/{org.slug}/login")
+    click.echo(f"Next: flask --app wsgi team create {org.slug} --name NAME --owner-email EMAIL, "
+               f"and an API token with: flask --app wsgi token create {org.slug}")
     click.echo(str(org.id))
 
 
@@ -119,6 +142,11 @@ def org_brand(slug, name, accent, logo_file, logo_url, product_url):
                for key, value in given.items() if value is not None}
     if logo_file:
         changes["logo_image"] = logo_file.read(branding.LOGO_MAX_BYTES + 1)
+        if len(changes["logo_image"]) > branding.LOGO_MAX_BYTES:  # say its size, not what was read
+            size = len(changes["logo_image"]) + sum(len(chunk) for chunk in iter(
+                lambda: logo_file.read(1 << 20), b""))
+            raise click.ClickException(
+                f"The logo is {size // 1024} KB; at most {branding.LOGO_MAX_BYTES // 1024} KB.")
     if not changes:
         raise click.UsageError("Give at least one of --name, --accent, --logo, --logo-url, --product-url.")
 
@@ -172,8 +200,14 @@ def token_list(slug: str):
 def token_revoke(slug: str, token_id: str):
     """Revoke an access token now (its id comes from `token list`)."""
 
+    from .models import utcnow
+
+    before = utcnow()
     row = _run_in_org(slug, organizations.revoke_token, token_id)
-    click.echo(f"Token {row.id} is revoked; requests with it now get 401.")
+    if row.revoked_at < before:
+        click.echo(f"Token {row.id} was already revoked on {row.revoked_at:%Y-%m-%d %H:%M} UTC.")
+    else:
+        click.echo(f"Token {row.id} is revoked; requests with it now get 401.")
     click.echo(str(row.id))
 
 
@@ -189,6 +223,8 @@ def team_create(slug, name, owner_email, owner_name, external_id):
     customer = _run_in_org(slug, organizations.create_team, name=name, owner_email=owner_email,
                            owner_name=owner_name, external_id=external_id)
     click.echo(f"Created team {customer.name!r} owned by {owner_email}")
+    click.echo(f"{owner_email} signs in at {current_app.config['BASE_URL']}/{slug}/login. "
+               f"Give the team seats with: flask --app wsgi seats set {customer.id} --seats N")
     click.echo(str(customer.id))
 
 
@@ -210,18 +246,15 @@ def team_list(slug: str):
 
 @team_cli.command("fill")
 @click.argument("customer_id")
-@click.option("--count", type=click.IntRange(1, 100_000), required=True,
+@click.option("--count", type=Whole(1, 100_000), required=True,
               help="How many synthetic members to add (1-100000).")
 def team_fill(customer_id: str, count: int):
     """Add COUNT synthetic members to a team in bulk (load tests, demos). Prints the count."""
-    from .models import Customer
     from .services import members
     from .services.access import Actor
 
     def work():
-        customer = db.session.get(Customer, _uuid(customer_id))
-        if customer is None or customer.deleted_at is not None:
-            raise PortalError(f"No customer with id {customer_id}.")
+        customer = _team(customer_id)
         return customer.name, members.fill_synthetic(db.session, Actor.operator(), customer, count)
 
     name, added = _run(work)
@@ -231,16 +264,12 @@ def team_fill(customer_id: str, count: int):
 
 @seats_cli.command("set")
 @click.argument("customer_id")
-@click.option("--seats", type=click.IntRange(0, 1000), required=True, help="Number of seats (0-1000).")
+@click.option("--seats", type=Whole(0, 1000), required=True, help="Number of seats (0-1000).")
 @click.option("--product", default=None, help="Product name shown to the team (default: Team plan).")
 def seats_set(customer_id: str, seats: int, product: str | None):
     """Create or update a customer's seat subscription. Prints the subscription id."""
-    from .models import Customer
-
     def work():
-        customer = db.session.get(Customer, _uuid(customer_id))
-        if customer is None or customer.deleted_at is not None:
-            raise PortalError(f"No customer with id {customer_id}.")
+        customer = _team(customer_id)
         return organizations.set_seat_count(db.session, customer, seats, product_name=product)
 
     sub = _run(work)
@@ -263,11 +292,7 @@ def mail_deliver():
     except mail.MailConfigError as exc:  # a malformed SMTP_URL
         raise click.ClickException(str(exc)) from None
     except SQLAlchemyError as exc:
-        db.session.rollback()
-        raise click.ClickException(
-            f"Database error: {exc.__class__.__name__}. Is the schema up to date? "
-            "Run: flask --app wsgi db upgrade"
-        ) from None
+        raise _database_error(exc) from None
     click.echo(f"Sent {tally.sent}, failed {tally.failed}, retrying later {tally.retrying}.")
     if tally.failed or tally.retrying:
         click.echo("See the log, or last_error in outbox_emails, for the reasons.", err=True)
@@ -277,13 +302,16 @@ def mail_deliver():
 @click.option("--once", is_flag=True, help="Run every delivery job once and exit (tests, cron).")
 @with_appcontext
 def worker_command(once: bool):
-    """Deliver queued email until stopped (SIGTERM or Ctrl-C finish the attempt in hand)."""
+    """Deliver queued email and webhook events until stopped (SIGTERM or Ctrl-C finish the
+    attempt in hand)."""
     from . import worker
 
     try:
         code = worker.run(current_app, once=once)
     except mail.MailConfigError as exc:
         raise click.ClickException(str(exc)) from None
+    if once and code:
+        raise _database_problem("The delivery pass failed (the reason is in the log line above).")
     sys.exit(code)
 
 
@@ -332,9 +360,11 @@ def webhooks_create(slug: str, url: str, events: tuple[str, ...], name: str | No
 
 @webhooks_cli.command("deliveries")
 @click.argument("slug")
-@click.option("--endpoint", "endpoint_id", default=None, help="Only this endpoint's deliveries.")
+@click.option("--endpoint", "endpoint_id", default=None, metavar="ENDPOINT_ID",
+              help="Only this endpoint's deliveries (its id comes from `webhooks list`).")
 @click.option("--failed", is_flag=True, help="Only failed attempts.")
-@click.option("--limit", type=click.IntRange(1, 100), default=20, show_default=True)
+@click.option("--limit", type=Whole(1, 100), default=20, show_default=True,
+              help="How many attempts to show, newest first (1-100).")
 def webhooks_deliveries(slug: str, endpoint_id: str | None, failed: bool, limit: int):
     """The latest delivery attempts, newest first: time, status, duration, event type and id."""
     from .services import webhooks
@@ -367,11 +397,14 @@ def webhooks_deliver(once: bool):
     config = current_app.config
     batch = int(config.get("WEBHOOK_BATCH") or 100)
     total = 0
-    while True:
-        handled = deliver_due(db.session, config)
-        total += handled
-        if once or handled < batch:
-            break
+    try:
+        while True:
+            handled = deliver_due(db.session, config)
+            total += handled
+            if once or handled < batch:
+                break
+    except SQLAlchemyError as exc:
+        raise _database_error(exc) from None
     click.echo(f"Handled {total} webhook events.")
 
 

@@ -90,6 +90,7 @@ def from_env(instance_path: str) -> dict:
     default_db = "sqlite:///" + str(Path(instance_path) / "portal.db")
     base_url = os.environ.get("BASE_URL", "http://127.0.0.1:5000").rstrip("/")
     database_url = normalize_database_url(os.environ.get("DATABASE_URL") or default_db)
+    _check_database_url(database_url)
     secure_cookies = _bool(os.environ.get("SESSION_COOKIE_SECURE"),
                            production or secure_context(base_url))
     return {
@@ -189,6 +190,19 @@ def engine_options(database_url: str, ping_idle_seconds: float = 1.0) -> dict:
 
         return {"plugins": [pg_engine.PLUGIN], "portal_ping_idle_seconds": ping_idle_seconds}
     return {"pool_pre_ping": True}
+
+
+def _check_database_url(url: str) -> None:
+    """A DATABASE_URL SQLAlchemy cannot use is one line at start, not a traceback later."""
+    from sqlalchemy.engine import make_url
+
+    try:
+        make_url(url).get_dialect().import_dbapi()
+    except Exception as exc:  # noqa: BLE001 - ArgumentError, NoSuchModuleError, ImportError
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else exc.__class__.__name__
+        raise ConfigError(
+            "DATABASE_URL must be postgresql://user:password@host/database or sqlite:///path "
+            f"({reason})") from None
 
 
 def normalize_database_url(url: str) -> str:

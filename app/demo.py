@@ -10,6 +10,7 @@ from flask.cli import with_appcontext
 from flask_migrate import upgrade
 from sqlalchemy import delete, select
 
+from .cli import Whole
 from .extensions import db
 from .models import (
     Customer,
@@ -51,7 +52,8 @@ def _fresh_claim_link(session, team: Customer, email: str, base_url: str) -> str
     if seat is None:
         return None
     # On the first run the invitation was just emailed (and printed): keep its link working.
-    token = getattr(seat, "invitation_token", None)
+    # seed() keeps its raw token in session.info, as the seat object may not outlive the commit.
+    token = session.info.pop("demo_invitation_token", None) or getattr(seat, "invitation_token", None)
     if token is None:
         token = invitations.issue_token(seat, current_app.config.get("INVITATION_DAYS", 7))
         session.flush()
@@ -110,7 +112,7 @@ def _seed_seats(session, subscription, members) -> None:
     for email in ("olivia@globex.example", "maya@globex.example", "sam@globex.example",
                   "priya@globex.example"):
         give(email, immediate_claim=True).claimed_at = now - timedelta(days=3)
-    give(INVITEE)
+    session.info["demo_invitation_token"] = give(INVITEE).invitation_token
     late = give("contractor@globex.example")
     late.invitation_expires_at, late.invitation_sent_at = now - timedelta(days=1), now - timedelta(days=8)
     seats.revoke_seat(session, owner, give("ben@globex.example")).revoked_at = now - timedelta(days=1)
@@ -132,12 +134,17 @@ def _seed_groups(session, team: Customer, members) -> None:
 
 @click.command("demo")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
-@click.option("--port", default=5000, show_default=True, type=int, help="Port to listen on.")
+@click.option("--port", default=5000, show_default=True, type=Whole(1, 65535),
+              help="Port to listen on (1-65535).")
 @click.option("--no-serve", is_flag=True, help="Set up the database and print the links, then exit.")
 @with_appcontext
 def demo_command(host: str, port: int, no_serve: bool):
     """Migrate the database, seed demo data, print sign-in links and serve the portal."""
     app = current_app._get_current_object()
+    if app.config.get("PORTAL_ENV") == "production":
+        raise click.ClickException(
+            "The demo is for development: it adds demo teams to DATABASE_URL and serves with a "
+            "development server. Run it without PORTAL_ENV=production, on a database of its own.")
     if not os.environ.get("BASE_URL"):
         app.config["BASE_URL"] = f"http://{host}:{port}"
     upgrade()

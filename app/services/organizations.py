@@ -300,6 +300,9 @@ def set_seat_count(
 MAX_EMBED_ORIGINS = 20
 
 
+_HOST_RE = re.compile(r"[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*")
+
+
 def normalize_origin(raw: str) -> str:
     """`https://app.example.com[:port]`: a scheme and host, nothing else."""
     from urllib.parse import urlsplit
@@ -317,6 +320,20 @@ def normalize_origin(raw: str) -> str:
     except ValueError:
         raise RuleViolation(f"{raw!r} is not an origin: its port is invalid.", field="origins") from None
     host = parts.hostname.lower()
+    if ":" in host:  # an IPv6 literal: urlsplit drops its brackets
+        import ipaddress
+
+        try:
+            host = f"[{ipaddress.IPv6Address(host).compressed}]"
+        except ValueError:
+            host = ""
+    elif not _HOST_RE.fullmatch(host):
+        host = ""  # a wildcard, a space or a ';' would widen or break frame-ancestors
+    if not host:
+        raise RuleViolation(
+            f"{raw!r} is not an origin: its host may hold only letters, digits, dots and dashes.",
+            field="origins",
+        )
     default = {"http": 80, "https": 443}[parts.scheme]
     return f"{parts.scheme}://{host}" + (f":{port}" if port and port != default else "")
 

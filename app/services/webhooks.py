@@ -133,7 +133,7 @@ def check_url(url: str, *, production: bool, resolve: bool) -> list[str]:
         refuse("This is not a valid URL.")
     scheme = parts.scheme.lower()
     if scheme not in ("http", "https") or not parts.hostname:
-        refuse("The URL must start with https:// and name a host.")
+        refuse("The URL must start with https:// (or http:// outside production) and name a host.")
     if production and scheme != "https":
         refuse("In production webhook URLs must use https://.")
     if parts.username is not None or parts.password is not None:

@@ -29,6 +29,22 @@ class TestSetEmbedOrigins:
         assert "origin" in exc.value.message
         assert org.embed_origins == []
 
+    @pytest.mark.parametrize("bad", ["https://*.example.com", "https://a.example *",
+                                     "https://a.example;sandbox", "https://a.example,https://b.example",
+                                     "https://a'b.example"])
+    def test_a_host_that_would_widen_or_break_the_csp_is_refused(self, session, app, bad):
+        """The origins go into `frame-ancestors` as they are: a wildcard, a space (a second
+        source, `*` for anyone) or a `;` (another directive) must never get there."""
+        org = make_org()
+        with pytest.raises(RuleViolation) as exc:
+            organizations.set_embed_origins(session, org, [bad])
+        assert "is not an origin" in exc.value.message
+        assert org.embed_origins == []
+
+    def test_an_ipv6_origin_keeps_its_brackets(self, session, app):
+        org = make_org()
+        assert organizations.set_embed_origins(session, org, ["http://[::1]:8080"]) == ["http://[::1]:8080"]
+
     def test_at_most_twenty(self, session, app):
         org = make_org()
         with pytest.raises(RuleViolation):

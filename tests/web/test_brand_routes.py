@@ -96,6 +96,14 @@ class TestCli:
         assert result.exit_code == 1 and "SVG is not accepted" in result.stderr
 
 
+    def test_a_too_large_logo_says_its_real_size(self, app, org, tmp_path):
+        """The CLI reads at most 256 KB + 1 byte; the message must not say a 700 KB file is 256 KB."""
+        big = tmp_path / "big.png"
+        big.write_bytes(PNG + b"\x00" * (700 * 1024))
+        result = app.test_cli_runner().invoke(args=["org", "brand", "acme", "--logo", str(big)])
+        assert result.exit_code == 1 and "Traceback" not in result.output
+        assert "Error: The logo is 700 KB; at most 256 KB." in result.stderr
+
 class TestApi:
     @pytest.fixture
     def api(self, app, org):

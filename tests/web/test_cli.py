@@ -80,6 +80,12 @@ class TestOrgCreate:
         assert str(org.id) == org_id and org.name == "Acme Analytics"
         assert "http://portal.test/acme/login" in result.stdout
 
+    def test_says_what_to_do_next(self, cli):
+        result = cli("org", "create", "acme", "--name", "Acme")
+        assert_ok(result)
+        assert "Next: flask --app wsgi team create acme --name NAME --owner-email EMAIL" in result.stdout
+        assert "flask --app wsgi token create acme" in result.stdout
+
     def test_duplicate_slug_is_a_clear_error(self, cli, session):
         assert_ok(cli("org", "create", "acme", "--name", "Acme"))
         result = cli("org", "create", "acme", "--name", "Other")
@@ -152,6 +158,15 @@ class TestOrgAllowEmbed:
         assert "Allowed to frame the portal: nobody" in result.stdout
         assert fresh(session, Organization, slug="acme")[0].embed_origins == []
 
+    def test_an_origin_that_would_let_anyone_frame_the_portal_is_refused(self, cli, app, session):
+        make_org("acme")
+        cli("org", "allow-embed", "acme", "https://a.example")
+        result = cli("org", "allow-embed", "acme", "https://b.example *")
+        assert_clear_error(result, "'https://b.example *' is not an origin")
+        assert fresh(session, Organization, slug="acme")[0].embed_origins == ["https://a.example"]
+        csp = app.test_client().get("/acme/login").headers["Content-Security-Policy"]
+        assert "*" not in csp
+
     def test_conflicting_flags_are_refused(self, cli):
         make_org("acme")
         result = cli("org", "allow-embed", "acme", "--remove", "--replace", "https://a.example")
@@ -221,6 +236,15 @@ class TestTokenListAndRevoke:
         assert "revoked" in cli("token", "list", "acme").stdout
         assert_ok(cli("token", "revoke", "acme", row.id))  # twice: no change, no error
 
+    def test_revoking_twice_says_it_was_already_revoked(self, cli, session, org):
+        cli("token", "create", "acme")
+        [row] = fresh(session, OrganizationToken)
+        assert "is revoked; requests with it now get 401" in cli("token", "revoke", "acme", row.id).stdout
+        again = cli("token", "revoke", "acme", row.id)
+        assert_ok(again)
+        assert f"Token {row.id} was already revoked on " in again.stdout
+        assert last_line(again) == str(row.id)
+
     def test_another_organizations_token_cannot_be_revoked(self, cli, session, org):
         make_org("globex", "Globex")
         cli("token", "create", "globex")
@@ -248,6 +272,13 @@ class TestTeamCreate:
         assert team.type is CustomerType.TEAM and team.external_id == "globex"
         [owner] = fresh(session, Member, customer_id=team.id)
         assert owner.role is Role.OWNER and owner.email == "Olivia@Globex.example"
+
+    def test_says_where_the_owner_signs_in_and_how_to_give_seats(self, cli, org):
+        result = cli("team", "create", "acme", "--name", "Globex", "--owner-email", "olivia@globex.example")
+        assert_ok(result)
+        customer_id = last_line(result)
+        assert "olivia@globex.example signs in at http://portal.test/acme/login" in result.stdout
+        assert f"flask --app wsgi seats set {customer_id} --seats N" in result.stdout
 
     def test_bad_email_is_a_clear_error(self, cli, session, org):
         result = cli("team", "create", "acme", "--name", "Globex", "--owner-email", "olivia-at-globex")
@@ -331,6 +362,13 @@ class TestSeatsSet:
         missing = uuid.uuid4()
         assert_clear_error(cli("seats", "set", missing, "--seats", "3"), f"No customer with id {missing}.")
 
+    @pytest.mark.parametrize("command", [["seats", "set", "{id}", "--seats", "3"],
+                                         ["team", "fill", "{id}", "--count", "1"]], ids=" ".join)
+    def test_an_unknown_customer_says_where_to_find_the_ids(self, cli, app, command):
+        missing = uuid.uuid4()
+        assert_clear_error(cli(*[part.format(id=missing) for part in command]),
+                           f"No customer with id {missing}. List them with: flask --app wsgi team list ORG_SLUG")
+
     @pytest.mark.parametrize("seats", ["-1", "1001", "ten"])
     def test_out_of_range_seats_is_a_usage_error(self, cli, session, team, seats):
         result = cli("seats", "set", team.id, "--seats", seats)
@@ -339,6 +377,17 @@ class TestSeatsSet:
         assert "Traceback" not in result.output
         assert fresh(session, Subscription) == []
 
+
+@pytest.mark.parametrize("command", [["seats", "set", "{id}", "--seats", "ten"],
+                                     ["team", "fill", "{id}", "--count", "ten"],
+                                     ["webhooks", "deliveries", "acme", "--limit", "ten"],
+                                     ["demo", "--no-serve", "--port", "ten"]], ids=" ".join)
+def test_a_count_that_is_not_a_number_says_so_plainly(cli, command):
+    """Not click's "'ten' is not a valid integer range": the reader gave no range."""
+    result = cli(*[part.format(id=uuid.uuid4()) for part in command])
+    assert result.exit_code == 2
+    assert "'ten' is not a valid integer." in result.stderr
+    assert "range" not in result.stderr.splitlines()[-1]
 
 class TestMailDeliver:
     def test_delivers_queued_mail(self, app, cli, session, mailbox):
@@ -416,11 +465,40 @@ class TestDemo:
         assert "tom@globex.example" in response.get_data(as_text=True)
         assert "Claim the seat" not in cli("demo", "--no-serve").stdout, "a claimed seat has no link"
 
+    def test_the_first_runs_emailed_invitation_is_the_link_it_prints(self, app, cli, mailbox):
+        """The invitation email (printed in the terminal without SMTP_URL) and the printed claim
+        link are one link: the email's used to be replaced at once, a 410 to whoever opened it."""
+        printed = re.findall(r"http://127\.0\.0\.1:5000(/acme/claim\?token=\S+)",
+                             cli("demo", "--no-serve").stdout)
+        body = mailbox.wait_for("tom@globex.example").get_body(("plain",)).get_content()
+        emailed = re.findall(r"http://127\.0\.0\.1:5000(/acme/claim\?token=\S+)", body)
+        assert emailed == printed
+        assert app.test_client().get(emailed[0]).status_code == 200
+
+    def test_the_docs_name_only_people_the_demo_team_has(self):
+        """docs/api.md tells readers which members the demo team has; they must exist there."""
+        from app.demo import TEAM
+
+        docs = (ROOT / "docs" / "api.md").read_text() + (ROOT / "README.md").read_text()
+        named = set()
+        for paragraph in re.findall(r"demo team.*?(?:\n\n|$)", docs, re.S):
+            named |= set(re.findall(r"`([\w.+-]+@[\w.-]+)`", paragraph))
+        assert named, "the docs no longer say who is in the demo team"
+        assert named <= {email for _name, email, _role in TEAM}
+
     def test_links_of_the_first_run_stop_working_after_the_second(self, app, cli):
         first = re.findall(r"http://127\.0\.0\.1:5000(\S+token=\S+)", cli("demo", "--no-serve").stdout)
         cli("demo", "--no-serve")
         assert app.test_client().get(first[0]).status_code == 410
 
+
+    def test_refuses_to_seed_a_production_database(self, app, cli, session):
+        """PORTAL_ENV=production (an env file loaded on a server): no demo data, no dev server."""
+        app.config["PORTAL_ENV"] = "production"
+        result = cli("demo", "--no-serve")
+        assert_clear_error(result, "The demo is for development")
+        assert "token=" not in result.stdout
+        assert fresh(session, Organization) == []
 
     def test_an_existing_organization_with_the_demo_slug_is_a_clear_error(self, cli, session):
         assert_ok(cli("org", "create", "acme", "--name", "Our own Acme"))
@@ -483,3 +561,81 @@ def test_a_value_the_database_refuses_is_not_blamed_on_the_schema(pg_app):
     assert "Error: The database refused this: value too long" in result.stderr
     assert "schema" not in result.stderr
     assert fresh(db.session, OrganizationToken) == []
+
+
+def _fresh_process(tmp_path, database_url):
+    env = {**os.environ, "INSTANCE_PATH": str(tmp_path), "DATABASE_URL": database_url,
+           "PYTHONPATH": str(ROOT)}
+    env.pop("SMTP_URL", None)
+
+    def run(*args):
+        return subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", *args], cwd=ROOT,
+                              env=env, capture_output=True, text=True, timeout=60)
+
+    return run
+
+
+@pytest.mark.parametrize("command", [["webhooks", "deliver"], ["webhooks", "deliver", "--once"],
+                                     ["org", "list"]], ids=" ".join)
+def test_a_database_without_the_schema_says_to_run_db_upgrade(tmp_path, command):
+    run = _fresh_process(tmp_path, f"sqlite:///{tmp_path}/empty.db")
+    result = run(*command)
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr, result.stderr
+    assert result.stderr.strip().splitlines()[-1] == (
+        "Error: Database error: OperationalError. Is the schema up to date? "
+        "Run: flask --app wsgi db upgrade")
+
+
+def test_worker_once_on_a_database_without_the_schema_ends_with_what_to_do(tmp_path):
+    run = _fresh_process(tmp_path, f"sqlite:///{tmp_path}/empty.db")
+    result = run("worker", "--once")
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr, result.stderr
+    assert "no such table" in result.stderr  # the log line names the cause
+    assert result.stderr.strip().splitlines()[-1] == (
+        "Error: The delivery pass failed (the reason is in the log line above). "
+        "Is the schema up to date? Run: flask --app wsgi db upgrade")
+
+
+@pytest.mark.parametrize("command", [["org", "list"], ["webhooks", "deliver"], ["mail", "deliver"],
+                                     ["worker", "--once"]],
+                         ids=" ".join)
+def test_a_database_that_cannot_be_reached_is_not_blamed_on_the_schema(tmp_path, command):
+    run = _fresh_process(tmp_path, f"sqlite:///{tmp_path}/no-such-dir/portal.db")
+    result = run(*command)
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr, result.stderr
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith("Error: Cannot reach the database (") and last.endswith("Check DATABASE_URL.")
+    assert "db upgrade" not in result.stderr
+
+
+@pytest.mark.parametrize("port", ["0", "-1", "65536", "99999"])
+def test_the_demo_refuses_a_port_it_cannot_listen_on(cli, port):
+    """99999 used to print links to :99999 and then serve on another port (99999 - 65536)."""
+    result = cli("demo", "--no-serve", "--port", port)
+    assert result.exit_code == 2
+    assert "Invalid value for '--port'" in result.stderr
+    assert "token=" not in result.stdout
+
+
+@pytest.mark.parametrize("command, text", [
+    (["worker"], "webhook events"),
+    (["webhooks", "deliveries"], "How many attempts to show"),
+], ids=lambda v: " ".join(v) if isinstance(v, list) else v)
+def test_help_says_what_the_command_and_each_option_do(cli, command, text):
+    result = cli(*command, "--help")
+    assert_ok(result)
+    assert text in " ".join(result.stdout.split())
+
+
+def test_the_readme_counts_the_optional_tools_it_lists():
+    """'`.ci/run` installs all N' matches the list of optional tools above it."""
+    readme = (ROOT / "README.md").read_text()
+    listed = readme.split("unless these are available:", 1)[1].split("With `CI=true`", 1)[0]
+    bullets = re.findall(r"^- ", listed, re.M)
+    words = {"two": 2, "three": 3, "four": 4, "five": 5, "six": 6}
+    claimed = re.search(r"`\.ci/run` installs all (\w+)", readme).group(1)
+    assert words[claimed] == len(bullets), (claimed, len(bullets))
+    assert "\n\n" not in listed.strip(), "the list is one list"

@@ -52,6 +52,18 @@ class TestProductionSecret:
         assert result.returncode == 0, result.stderr
         assert result.stderr == ""
 
+    def test_without_smtp_the_warning_says_mail_stays_queued(self, tmp_path):
+        """In production mail is never written to the log: the warning at start (shown before
+        every `flask --app wsgi …` command) must not say it is."""
+        result = start(tmp_path, PORTAL_ENV="production", SECRET_KEY=GOOD_SECRET)
+        assert result.returncode == 0, result.stderr
+        assert "SMTP_URL is not set: email stays queued until it is set." in result.stderr
+        assert "written to the log" not in result.stderr
+
+    @pytest.mark.parametrize("url", ["bogus://x", "not a url", "mysql://u:p@h/db"])
+    def test_a_database_url_it_cannot_use_is_a_one_line_message(self, tmp_path, url):
+        refused(start(tmp_path, DATABASE_URL=url), "DATABASE_URL")
+
     def test_production_is_recognised_in_any_case(self, tmp_path):
         refused(start(tmp_path, PORTAL_ENV=" Production "), "SECRET_KEY must be set")
 

@@ -47,6 +47,11 @@ class TestWebhooksCreate:
         assert_clear_error(cli("webhooks", "create", "acme", *args), message)
         assert fresh(session, WebhookEndpoint) == []
 
+    def test_outside_production_the_error_does_not_ask_for_https_only(self, cli, org):
+        """http:// is accepted outside production, so the refusal says so."""
+        assert_clear_error(cli("webhooks", "create", "acme", "--url", "ftp://example.com/"),
+                           "The URL must start with https:// (or http:// outside production) and name a host.")
+
     def test_unknown_organization(self, cli):
         assert_clear_error(cli("webhooks", "create", "nope", "--url", "http://127.0.0.1:9/"),
                            "No organization called 'nope'.")
