@@ -447,3 +447,42 @@ class TestPagingRevision:
             assert "pg_trgm is not available" in caplog.text and "scan" in caplog.text
         finally:
             _drop_database(url)
+
+
+class TestEmbedOriginsRevision:
+    def test_0008_drops_stored_origins_the_origin_rule_refuses(self, fresh_app, capsys):
+        """Revision 0008: an origin saved before the rule refused wildcards and spaces (it went
+        into frame-ancestors as it was) is dropped with a log line; valid ones are kept in their
+        normal form, once."""
+        import sqlalchemy as sa
+
+        from app.models import UTCDateTime
+
+        upgrade(revision="0007")
+        orgs = sa.table("organizations", *(sa.column(c, t) for c, t in (
+            ("id", sa.Uuid), ("slug", sa.String), ("name", sa.String), ("embed_origins", sa.JSON),
+            ("features", sa.JSON), ("created_at", UTCDateTime))))
+        stored = {
+            "acme": ["https://app.acme.example", "https://b.example *", "https://*.acme.example",
+                     "HTTPS://App.Acme.Example/", "https://x.example;script-src *"],
+            "globex": ["https://globex.example:8443"],
+        }
+        with db.engine.begin() as conn:
+            for slug, origins in stored.items():
+                conn.execute(orgs.insert().values(id=uuid.uuid4(), slug=slug, name=slug,
+                                                  embed_origins=origins, features={},
+                                                  created_at=utcnow()))
+        capsys.readouterr()
+        upgrade(revision="0008")
+        # alembic.ini sends alembic's log lines to stderr, which is where the operator reads it.
+        warning = capsys.readouterr().err
+        with db.engine.connect() as conn:
+            now = {slug: origins for slug, origins in
+                   conn.execute(sa.select(orgs.c.slug, orgs.c.embed_origins)).all()}
+        assert now == {"acme": ["https://app.acme.example"],
+                       "globex": ["https://globex.example:8443"]}
+        assert "organization acme" in warning and "'https://b.example *'" in warning
+        assert "globex" not in warning
+        downgrade(revision="0007")
+        upgrade()
+        assert current_revision() == head_revision()
