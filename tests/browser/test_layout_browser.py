@@ -141,3 +141,51 @@ def test_a_long_group_name_keeps_every_page_that_shows_it_in_place(app, live_ser
     if problems:
         pytest.fail("\n".join(problems), pytrace=False)
     assert not missing, f"the full group name is neither shown nor in a title on {missing} at {width} px"
+
+
+# --- phone cards: the row menu at the top right, the seat meter as wide as the form -------------
+
+@pytest.mark.parametrize("path,title", [("/acme/team", "Globex"), ("/acme/seats", "Seats")])
+def test_on_a_phone_a_tall_rows_menu_sits_at_its_top_right(app, live_server, chromium, mailbox, portal,
+                                                           long_member, path, title):
+    """A row whose name and email wrap over many lines becomes a tall card: its "⋯" button stays
+    at the card's top right, level with the start of the name, not halfway down the card."""
+    context, visit = open_visit(chromium, app, live_server, mailbox, portal, 390)
+    try:
+        visit.sign_in(OWNER)
+        visit.goto(path)
+        heading(visit.page, title)
+        row = visit.page.get_by_role("row").filter(has_text=LONG_EMAIL[:40])
+        card, name = row.bounding_box(), row.get_by_text(LONG_NAME[:20]).first.bounding_box()
+        button = row.locator("summary").bounding_box()
+    finally:
+        visit.close()
+        context.close()
+    assert card["height"] > 150, f"the long-named row is only {card['height']} px tall on a phone"
+    assert button["y"] - name["y"] < 12, (
+        f"on {path} at 390 px the long-named row's actions button is {button['y'] - name['y']:.0f} px "
+        f"below the top of the name (card {card['height']:.0f} px tall): it should sit at the top right")
+    assert card["x"] + card["width"] - (button["x"] + button["width"]) < 8, "the actions button is not at the right"
+
+
+@pytest.mark.parametrize("width", [390, 1280])
+def test_the_seat_meter_lines_up_with_the_assign_form_on_a_phone(app, live_server, chromium, mailbox,
+                                                                 portal, width):
+    """On a phone the card is one column: the meter spans it like the email field below it; on a
+    desktop the meter stays a compact block beside the product name."""
+    context, visit = open_visit(chromium, app, live_server, mailbox, portal, width)
+    try:
+        visit.sign_in(OWNER)
+        visit.goto("/acme/seats")
+        heading(visit.page, "Seats")
+        meter = visit.page.locator(".meter").first.bounding_box()
+        field = visit.page.get_by_label("Invite by email").bounding_box()
+    finally:
+        visit.close()
+        context.close()
+    if width < 800:
+        assert abs(meter["x"] - field["x"]) <= 1 and abs(meter["width"] - field["width"]) <= 1, (
+            f"at {width} px the seat meter is {meter['width']:.0f} px wide from x={meter['x']:.0f}, "
+            f"the email field below it {field['width']:.0f} px from x={field['x']:.0f}")
+    else:
+        assert meter["width"] <= 400, f"at {width} px the seat meter stretches to {meter['width']:.0f} px"
