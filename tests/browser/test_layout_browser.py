@@ -11,7 +11,7 @@ from app.models import Member, Role
 from app.services import groups as group_service
 from app.services import seats as seat_service
 from tests.browser.a11y import sideways_problem
-from tests.browser.portal_pages import OWNER, STATES, Visit, heading, seed_portal
+from tests.browser.portal_pages import OWNER, PLAIN, STATES, Visit, heading, seed_portal
 from tests.factories import as_, member
 
 pytestmark = pytest.mark.browser
@@ -189,3 +189,66 @@ def test_the_seat_meter_lines_up_with_the_assign_form_on_a_phone(app, live_serve
             f"the email field below it {field['width']:.0f} px from x={field['x']:.0f}")
     else:
         assert meter["width"] <= 400, f"at {width} px the seat meter stretches to {meter['width']:.0f} px"
+
+
+# --- cards: the same white space inside, above the first thing and below the last ---------------
+
+CARD_GAPS_JS = """() => {
+    // Per visible card: how far its first and last painted things (text, form controls and
+    // drawn borders) are from its top and bottom border, against its own padding.
+    const out = [];
+    for (const card of document.querySelectorAll('.card')) {
+        if (!card.checkVisibility()) continue;
+        const box = card.getBoundingClientRect(), s = getComputedStyle(card);
+        const top = box.top + parseFloat(s.borderTopWidth), bottom = box.bottom - parseFloat(s.borderBottomWidth);
+        let first = Infinity, last = -Infinity;
+        const take = r => { if (r.width > 0 && r.height > 0) { first = Math.min(first, r.top); last = Math.max(last, r.bottom); } };
+        const walker = document.createTreeWalker(card, NodeFilter.SHOW_TEXT);
+        for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+            if (!n.data.trim() || !n.parentElement.checkVisibility({visibilityProperty: true})) continue;
+            if (n.parentElement.closest('.visually-hidden, caption')) continue;
+            const range = document.createRange(); range.selectNodeContents(n);
+            for (const r of range.getClientRects()) take(r);
+        }
+        for (const el of card.querySelectorAll('*')) {
+            if (!el.checkVisibility({visibilityProperty: true}) || el.closest('.visually-hidden')) continue;
+            const es = getComputedStyle(el), r = el.getBoundingClientRect();
+            if (el.matches('input, select, textarea, button, .button')) take(r);
+            // A table row's line is drawn by its cells' borders (border-collapse): as wide as the row.
+            const span = (el.matches('td, th') ? el.closest('tr') : el).getBoundingClientRect().width;
+            if (parseFloat(es.borderBottomWidth) > 0 && es.borderBottomStyle !== 'none' && span > card.clientWidth / 2)
+                take({top: r.bottom - 1, bottom: r.bottom, width: r.width, height: 1});
+        }
+        const heading = card.querySelector('h1, h2');
+        out.push({card: (heading ? heading.textContent.trim() : card.getAttribute('aria-label') || card.id).slice(0, 40),
+                  padTop: parseFloat(s.paddingTop), padBottom: parseFloat(s.paddingBottom),
+                  above: Math.round(first - top), below: Math.round(bottom - last)});
+    }
+    return out;
+}"""
+
+
+@pytest.mark.parametrize("width", [390, 1280])
+def test_cards_have_their_padding_and_no_more_above_and_below_their_content(app, live_server, chromium,
+                                                                            mailbox, portal, width):
+    """A card's content starts and ends at the card's padding: no stray margin of a last field,
+    list or form row, nor a first heading's margin, makes one card look emptier at an edge than
+    another (the Profile card's hint sat 40 px above its bottom, the activity log's first day
+    44 px below its top, where the card's padding is 24 px)."""
+    context, visit = open_visit(chromium, app, live_server, mailbox, portal, width)
+    problems = []
+    try:
+        for who, paths in ((OWNER, ("/acme/team", "/acme/seats", "/acme/groups", "/acme/activity", "/acme/me")),
+                           (PLAIN, ("/acme/me",))):
+            visit.sign_in(who)
+            for path in paths:
+                visit.goto(path)
+                for c in visit.page.evaluate(CARD_GAPS_JS):
+                    if c["above"] > c["padTop"] + 6 or c["below"] > c["padBottom"] + 6:
+                        problems.append(f"{path} as {who} at {width} px, card “{c['card']}”: content starts "
+                                        f"{c['above']} px below its top and ends {c['below']} px above its bottom "
+                                        f"(padding {c['padTop']:.0f}/{c['padBottom']:.0f} px)")
+    finally:
+        visit.close()
+        context.close()
+    assert not problems, "\n".join(problems)
