@@ -252,3 +252,37 @@ def test_cards_have_their_padding_and_no_more_above_and_below_their_content(app,
         visit.close()
         context.close()
     assert not problems, "\n".join(problems)
+
+
+# --- the group page's picker on a phone ----------------------------------------------------------
+
+PICKER_LINES_JS = """() => [...document.querySelectorAll('.picker-list .picker-item')].map(item => {
+    const lines = el => { if (!el) return 0; const r = document.createRange(); r.selectNodeContents(el.firstChild);
+                          return new Set([...r.getClientRects()].map(x => Math.round(x.top))).size; };
+    return {text: item.innerText.replace(/\\s+/g, ' ').trim(), name: lines(item.querySelector('.person-name')),
+            email: lines(item.querySelector('.person-email'))};
+})"""
+
+
+@pytest.mark.parametrize("width", [360, 390])
+def test_the_group_pickers_short_names_and_emails_stay_on_one_line_on_a_phone(app, live_server, chromium,
+                                                                              mailbox, portal, width):
+    """In the "Add members" list the role badge used to take its width beside the name, so a
+    15-character email broke in the middle ("ben@exam / ple.com"); the badge goes under the
+    name on a phone and short names and emails read in one piece."""
+    owner = as_(portal.team, OWNER)
+    group = group_service.create_group(db.session, owner, portal.team, name="Design")
+    db.session.commit()
+    context, visit = open_visit(chromium, app, live_server, mailbox, portal, width)
+    try:
+        visit.sign_in(OWNER)
+        visit.goto(f"/acme/groups/{group.id}")
+        heading(visit.page, "Design")
+        expect(visit.page.locator(".picker-list .picker-item").first).to_be_visible()
+        items = visit.page.evaluate(PICKER_LINES_JS)
+    finally:
+        visit.close()
+        context.close()
+    broken = [i for i in items if i["name"] > 1 or i["email"] > 1]
+    assert items and not broken, (f"at {width} px these picker rows break a short name or email over lines: "
+                                  f"{[(i['text'], i['name'], i['email']) for i in broken]}")
