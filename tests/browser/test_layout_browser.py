@@ -286,3 +286,33 @@ def test_the_group_pickers_short_names_and_emails_stay_on_one_line_on_a_phone(ap
     broken = [i for i in items if i["name"] > 1 or i["email"] > 1]
     assert items and not broken, (f"at {width} px these picker rows break a short name or email over lines: "
                                   f"{[(i['text'], i['name'], i['email']) for i in broken]}")
+
+
+# --- fields side by side are one height ----------------------------------------------------------
+
+ROW_FIELDS_JS = """(selector) => [...document.querySelector(selector).querySelectorAll('input:not([type=hidden]), select, button[type=submit]')]
+    .filter(e => e.checkVisibility()).map(e => { const r = e.getBoundingClientRect();
+        return {field: e.labels && e.labels[0] ? e.labels[0].innerText.trim() : (e.name || e.innerText.trim()),
+                top: r.top, height: r.height}; })"""
+
+
+@pytest.mark.parametrize("form", ["#member-filters", "#add-member"])
+def test_text_fields_and_selects_side_by_side_have_one_height(app, live_server, chromium, mailbox, portal, form):
+    """In the team page's filter bar and "Add a member" form a search or email field stood 2 px
+    taller than the selects beside it, so their tops and bottoms did not line up; the form's
+    button sat 1 px below the fields."""
+    context, visit = open_visit(chromium, app, live_server, mailbox, portal, 1280)
+    try:
+        visit.sign_in(OWNER)
+        visit.goto("/acme/team")
+        heading(visit.page, "Globex")
+        fields = visit.page.evaluate(ROW_FIELDS_JS, form)
+    finally:
+        visit.close()
+        context.close()
+    assert len(fields) >= 3, fields
+    heights = {round(f["height"], 1) for f in fields}
+    tops = {round(f["top"], 1) for f in fields}
+    assert len(heights) == 1 and len(tops) == 1, (
+        f"the fields of {form} at 1280 px are not one row of one height: "
+        + ", ".join(f"{f['field']} top {f['top']:.1f} px height {f['height']:.1f} px" for f in fields))
