@@ -316,3 +316,34 @@ def test_text_fields_and_selects_side_by_side_have_one_height(app, live_server, 
     assert len(heights) == 1 and len(tops) == 1, (
         f"the fields of {form} at 1280 px are not one row of one height: "
         + ", ".join(f"{f['field']} top {f['top']:.1f} px height {f['height']:.1f} px" for f in fields))
+
+
+# --- the row being edited ------------------------------------------------------------------------
+
+EDIT_ROW_JS = """() => {
+    const row = document.querySelector('tr.editing'), card = row.closest('.card');
+    const paint = el => getComputedStyle(el).backgroundColor;
+    const clear = c => c === 'transparent' || /rgba\\([^)]*,\\s*0\\)$/.test(c);
+    const cells = [...row.cells].map(paint).filter(c => !clear(c));
+    const tint = clear(paint(row)) ? cells[0] : paint(row);
+    const field = row.querySelector('input[name=name]').getBoundingClientRect(), r = row.getBoundingClientRect();
+    return {tint: tint || null, card: paint(card), inset: Math.round(field.left - r.left)};
+}"""
+
+
+@pytest.mark.parametrize("width", [390, 1280])
+def test_the_row_being_edited_stands_out_on_a_phone_as_on_a_desktop(app, live_server, chromium, mailbox,
+                                                                    portal, width):
+    """A desktop tints the row whose name and role are being edited; on a phone the tint was
+    dropped, and the row's fields sat indented 12 px from every other card's content with
+    nothing to show why."""
+    from tests.browser.portal_pages import team_edit_mode
+    context, visit = open_visit(chromium, app, live_server, mailbox, portal, width)
+    try:
+        team_edit_mode(visit)
+        found = visit.page.evaluate(EDIT_ROW_JS)
+    finally:
+        visit.close()
+        context.close()
+    assert found["tint"] and found["tint"] != found["card"], (
+        f"at {width} px the row being edited has no background of its own ({found}): it looks like any other row")
