@@ -347,3 +347,30 @@ def test_the_row_being_edited_stands_out_on_a_phone_as_on_a_desktop(app, live_se
         context.close()
     assert found["tint"] and found["tint"] != found["card"], (
         f"at {width} px the row being edited has no background of its own ({found}): it looks like any other row")
+
+
+# --- a single card's title and its first line ----------------------------------------------------
+
+TITLE_GAP_JS = """() => {
+    const h1 = document.querySelector('main .card h1');
+    const next = h1 && h1.nextElementSibling;
+    if (!next) return null;
+    return {title: h1.innerText.trim(), gap: next.getBoundingClientRect().top - h1.getBoundingClientRect().bottom};
+}"""
+
+
+@pytest.mark.parametrize("path,status", [("/acme/login", 200), ("/acme/login/verify?token=not-a-token", 410),
+                                         ("/acme/claim?token=not-a-real-invitation", 404), ("/", 200)])
+def test_a_cards_title_is_set_apart_from_the_text_under_it(app, live_server, chromium, mailbox, portal,
+                                                           path, status):
+    """The sign-in, link and claim pages are one card with a title: the title sat on its first
+    line of text with no space between them (the page header and the dialogs keep one)."""
+    context, visit = open_visit(chromium, app, live_server, mailbox, portal, 390)
+    try:
+        visit.goto(path, status=status)
+        found = visit.page.evaluate(TITLE_GAP_JS)
+    finally:
+        visit.close()
+        context.close()
+    assert found is not None, f"{path} has no card with a title and text under it"
+    assert found["gap"] >= 8, f"on {path} the title “{found['title']}” is {found['gap']:.0f} px above the text under it"
