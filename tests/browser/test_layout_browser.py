@@ -374,3 +374,21 @@ def test_a_cards_title_is_set_apart_from_the_text_under_it(app, live_server, chr
         context.close()
     assert found is not None, f"{path} has no card with a title and text under it"
     assert found["gap"] >= 8, f"on {path} the title “{found['title']}” is {found['gap']:.0f} px above the text under it"
+
+
+def test_the_claim_button_keeps_its_focus_ring_off_the_note_under_it(app, live_server, chromium, mailbox, portal):
+    """The claim page focuses "Claim seat" on load; its note ("Claiming uses this link up...")
+    began 2 px under the button, so the focus ring (2 px, 2 px out) ran into the text."""
+    from tests.browser.portal_pages import claim
+    context, visit = open_visit(chromium, app, live_server, mailbox, portal, 390)
+    try:
+        claim(visit)
+        button = visit.page.get_by_role("button", name="Claim seat")
+        expect(button).to_be_focused()
+        gap = visit.page.evaluate("""() => { const b = [...document.querySelectorAll('button')].find(x => x.innerText.trim() === 'Claim seat');
+            const note = b.closest('form').nextElementSibling;
+            return note.getBoundingClientRect().top - b.getBoundingClientRect().bottom; }""")
+    finally:
+        visit.close()
+        context.close()
+    assert gap >= 8, f"the note under “Claim seat” starts {gap:.0f} px below the focused button"
