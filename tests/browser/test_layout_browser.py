@@ -392,3 +392,20 @@ def test_the_claim_button_keeps_its_focus_ring_off_the_note_under_it(app, live_s
         visit.close()
         context.close()
     assert gap >= 8, f"the note under “Claim seat” starts {gap:.0f} px below the focused button"
+
+
+def test_the_sign_in_code_button_keeps_its_focus_ring_off_the_link_under_it(app, live_server, chromium,
+                                                                            mailbox, portal):
+    """On "Check your email" the "Use a different email" line began where the form's "Sign in
+    with code" button ended, so the button's focus ring ran into the link."""
+    from tests.browser.portal_pages import check_email
+    context, visit = open_visit(chromium, app, live_server, mailbox, portal, 390)
+    try:
+        check_email(visit)
+        gap = visit.page.evaluate("""() => { const b = [...document.querySelectorAll('button')].find(x => x.innerText.trim() === 'Sign in with code');
+            const next = b.closest('form').nextElementSibling;
+            return next.getBoundingClientRect().top - b.getBoundingClientRect().bottom; }""")
+    finally:
+        visit.close()
+        context.close()
+    assert gap >= 8, f"the line under “Sign in with code” starts {gap:.0f} px below the button"
