@@ -409,3 +409,29 @@ def test_the_sign_in_code_button_keeps_its_focus_ring_off_the_link_under_it(app,
         visit.close()
         context.close()
     assert gap >= 8, f"the line under “Sign in with code” starts {gap:.0f} px below the button"
+
+
+# --- the activity log's times ----------------------------------------------------------------------
+
+def test_activity_times_read_like_a_clock_in_the_viewers_locale(app, live_server, chromium, mailbox, portal):
+    """In a 12-hour locale the log said "04:24 PM" (a padded hour, as no clock or calendar
+    app writes it); it says "4:24 PM". A time zone is picked where the seeded events fall
+    between 1 and 9 o'clock."""
+    from datetime import UTC, datetime
+    n = (datetime.now(UTC).hour - 5) % 24
+    n = n - 24 if n > 12 else n  # Etc/GMT+n is UTC-n: local hour 5 (or 4-6 near the hour's end)
+    zone = f"Etc/GMT{'+' if n >= 0 else '-'}{abs(n)}"
+    context = chromium.new_context(viewport={"width": 1280, "height": 800}, locale="en-US", timezone_id=zone)
+    context.set_default_timeout(10_000)
+    visit = Visit(app, live_server, context.new_page(), mailbox, portal)
+    try:
+        visit.sign_in(OWNER)
+        visit.goto("/acme/activity")
+        heading(visit.page, "Activity")
+        times = visit.page.locator("li.event time").all_inner_texts()
+    finally:
+        visit.close()
+        context.close()
+    assert times, "the activity log shows no events"
+    padded = [t for t in times if t.startswith("0")]
+    assert not padded, f"in en-US ({zone}) the activity log writes padded hours: {padded[:3]}"
