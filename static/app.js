@@ -230,7 +230,7 @@
   // The server writes UTC (what a page without JavaScript shows); here each event's time is
   // shown in local time, and the timeline is regrouped under local days.
   function localizeTimes(scope) {
-    var timeFormat = new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute: "2-digit" });
+    var timeFormat = new Intl.DateTimeFormat(undefined, { hour: "numeric", minute: "2-digit" });  // "4:24 PM", "16:24"
     var dayFormat = new Intl.DateTimeFormat(undefined, { weekday: "long", day: "numeric", month: "long", year: "numeric" });
     (scope || document).querySelectorAll("[data-timeline]").forEach(function (list) {
       var lastDay = null;

@@ -103,9 +103,10 @@ def request_sign_in(
     ).all()
     if len(recent) >= policy.max_per_email:
         retry_after = int((recent[0] + timedelta(minutes=policy.window_minutes) - now).total_seconds())
+        wait = max(1, retry_after // 60 + 1)
         raise RateLimited(
             "Too many sign-in links were requested for this email. "
-            f"Try again in {max(1, retry_after // 60 + 1)} minutes.",
+            f"Try again in {wait} minute{'' if wait == 1 else 's'}.",
             retry_after=retry_after,
         )
 

@@ -214,3 +214,14 @@ def test_a_toast_inside_the_frame_shows_where_the_person_is_working(live_server,
     assert abs(toast_top - asked["data"]["top"]) < 2
     assert 0 <= button_top - toast_top < 300, (toast_top, button_top)  # just above the button
     assert frame_height - toast_top > 100, "not at the very bottom of the tall frame"
+
+
+def test_a_broken_portal_link_says_what_to_do_next(live_server, page, org, team):
+    """A hand-off link that is not valid (cut short when pasted, say) used to repeat its
+    heading ("This link is not valid. This portal link is not valid.") and stop there."""
+    response = page.goto(f"{live_server.url}/acme/portal/enter?token=not-a-real-token")
+    assert response.status == 410
+    card = page.locator("main")
+    assert page.get_by_role("heading", name="This link is not valid").is_visible()
+    text = card.inner_text()
+    assert "Open the portal again from Acme Analytics" in text, f"the page leaves the person stuck: {text!r}"

@@ -171,3 +171,25 @@ def test_a_plain_member_has_no_seats_page(app, team, live_server, page, mailbox)
     expect(page.get_by_role("link", name="Seats")).to_have_count(0)
     response = page.goto(f"{live_server.url}/acme/seats")
     assert response.status == 403
+
+
+def test_a_claimed_or_revoked_seat_still_says_when_its_invitation_was_sent(app, team, live_server, page,
+                                                                          new_page, mailbox):
+    """"Last sent" said "Not sent" for every seat that was no longer pending, so a seat claimed
+    from its emailed invitation, or revoked after one was sent, claimed no email had gone out."""
+    open_seats(page, live_server, mailbox)
+    assign(page, "new@example.com")
+    assign(page, "gone@example.com")
+    invitee = new_page()
+    invitee.goto(first_link(mailbox.wait_for("new@example.com"), "/claim"))
+    invitee.get_by_role("button", name="Claim seat").click()
+    expect(invitee).to_have_url(re.compile(r"/acme/me$"))
+    page.reload()
+    open_menu(page, "gone@example.com").get_by_role("link", name="Revoke seat…").click()
+    page.get_by_role("dialog", name="Revoke the seat of gone@example.com?").get_by_role("button", name="Revoke seat").click()
+    expect(page.locator("tr", has_text="gone@example.com")).to_contain_text("Revoked")
+    for email, state in (("new@example.com", "Claimed"), ("gone@example.com", "Revoked")):
+        row = page.locator("tr", has_text=email)
+        expect(row).to_contain_text(state)
+        expect(row.locator("td").nth(3)).to_contain_text(re.compile(r"^\s*(Last sent\s*)?Sent "))
+        expect(row).not_to_contain_text("Not sent")

@@ -100,3 +100,27 @@ def test_link_opened_on_another_device_signs_in_there(live_server, page, new_pag
     # The device that asked is not signed in by someone else's click.
     page.goto(f"{live_server.url}/acme/me")
     expect(page).to_have_url(re.compile(r"/acme/login"))
+
+
+def test_the_wait_after_too_many_links_reads_as_english(live_server, page, mailbox, team):
+    """Five links in 15 minutes, the first of them 14½ minutes ago: the sign-in page said
+    "Try again in 1 minutes."."""
+    from datetime import timedelta
+
+    from app.extensions import db
+    from app.models import SignInToken, utcnow
+    from app.services import signin
+
+    org = team.organization
+    for _ in range(5):
+        signin.issue_link(db.session, org, "olivia@example.com")
+    db.session.flush()
+    first = db.session.query(SignInToken).filter_by(email="olivia@example.com").order_by(SignInToken.created_at).first()
+    first.created_at = utcnow() - timedelta(minutes=14, seconds=30)
+    db.session.commit()
+    page.goto(f"{live_server.url}/acme/login")
+    page.get_by_label("Email address").fill("olivia@example.com")
+    page.get_by_role("button", name="Email me a sign-in link").click()
+    alert = page.get_by_text(re.compile("Too many sign-in links"))
+    expect(alert).to_be_visible()
+    expect(alert).to_contain_text("Try again in 1 minute.")
