@@ -30,7 +30,7 @@ client_limit = limiter.shared_limit(_client_limit_value, scope="signin-client", 
 
 def wait_words(seconds: int) -> str:
     if seconds < 120:
-        return f"{seconds} seconds"
+        return f"{seconds} second{'' if seconds == 1 else 's'}"
     if seconds < 2 * 3600:
         return f"{math.ceil(seconds / 60)} minutes"
     return f"{math.ceil(seconds / 3600)} hours"
