@@ -113,7 +113,9 @@ def test_allowed_host_frames_the_signed_in_portal(live_server, host, page, org, 
     portal = next(f for f in page.frames if f.url.startswith(live_server.url))
     assert "token" not in portal.url, "the hand-off token must leave the frame's URL"
     assert portal.url.endswith("/acme/team")
-    assert frame.get_by_role("link", name="Back", exact=True).get_attribute("href") == f"{host.origin}/settings"
+    # UI.md: inside a frame, a slim "← Back to {product}" link instead of the header.
+    back = frame.get_by_role("link", name=f"Back to {org.name}", exact=True)
+    assert back.get_attribute("href") == f"{host.origin}/settings"
     assert frame.get_by_role("button", name="Sign out").count() == 0  # no outer chrome
 
     page.wait_for_function("window.portalMessages.some(m => m.data.type === 'resize')")
