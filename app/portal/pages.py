@@ -11,7 +11,7 @@ from ..services.access import Actor
 from ..web import is_htmx, redirect_to, render
 from . import bp
 from .forms import NameForm
-from .routes import _int
+from .routes import _page
 
 
 @bp.get("/activity")
@@ -21,7 +21,7 @@ def activity_log():
     actor, team = Actor(member=g.member), g.member.customer
     filters = {"person": (request.args.get("person") or "").strip()[:400],
                "kind": request.args.get("kind") if request.args.get("kind") in activity.KINDS else ""}
-    page = activity.list_events(db.session, actor, team, page=_int(request.args.get("page"), 1),
+    page = activity.list_events(db.session, actor, team, page=_page(request.args.get("page")),
                                 person=filters["person"] or None, kind=filters["kind"] or None)
     block = "event_list" if request.headers.get("HX-Target") == "event-list" else None
     return render("portal/activity.html", block, page=page, filters=filters, kinds=activity.KINDS,

@@ -26,6 +26,7 @@ TEAM = "portal/team.html"
 PAGE_SIZES = (10, 25, 50, 100)
 DEFAULT_SIZE = 25
 INLINE_FIELDS = {"email", "name"}  # service errors shown next to a field; others are a toast
+PAGE_MAX = 1_000_000  # beyond any real listing; keeps the OFFSET of a typed page number in 64 bits
 
 
 def _actor() -> Actor:
@@ -39,6 +40,12 @@ def _int(value, default: int) -> int:
         return default
 
 
+def _page(value) -> int:
+    """A page number from a query string: 1 for none or nonsense, at most PAGE_MAX (a page past
+    the end then shows the last one)."""
+    return min(max(1, _int(value, 1)), PAGE_MAX)
+
+
 def _filters(source) -> dict:
     """Search, role, page and page size from a query string, with safe defaults."""
     role = source.get("role", "")
@@ -50,7 +57,7 @@ def _filters(source) -> dict:
         "q_error": text.MESSAGE if refused else None,
         "role": role if role in {r.value for r in Role} else "",
         "group": _group_id(source.get("group")),
-        "page": max(1, _int(source.get("page"), 1)),
+        "page": _page(source.get("page")),
         "size": size if size in PAGE_SIZES else DEFAULT_SIZE,
     }
 

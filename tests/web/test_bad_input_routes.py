@@ -1,0 +1,201 @@
+"""Bad input on the server-rendered routes, as a curious or hostile person sends it: every portal
+route without a CSRF token, another team's ids, a plain member or an individual customer on the
+management pages, page numbers and headers no page of ours sends, and forged or stale forms.
+Each answer is a clear message (a form error, a toast or a 4xx page), never a 500, and what was
+refused changes nothing."""
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+
+from app.extensions import db
+from app.models import ActivityEvent, Member, Role, Seat, Subscription, UserGroup, UserGroupMember
+from app.services import groups
+from tests.factories import as_, make_org, make_team, member
+from tests.support.web import HX, csrf_token, sign_in_client
+
+HUGE = "9" * 30  # past any 64-bit OFFSET
+
+
+@pytest.fixture
+def org(app):
+    return make_org("acme", "Acme Analytics")
+
+
+@pytest.fixture
+def team(org):
+    team = make_team(org, name="Globex", owner="olivia@example.com", seats=3, members={
+        "bill@example.com": Role.BILLING_MANAGER, "maya@example.com": Role.MEMBER})
+    group = groups.create_group(db.session, as_(team, "olivia@example.com"), team, name="Engineering")
+    groups.add_members(db.session, as_(team, "olivia@example.com"), team, group.id,
+                       [member(team, "maya@example.com").id])
+    db.session.commit()
+    return team
+
+
+@pytest.fixture
+def other(org):
+    """Another team of the same organization, with its own group and seats."""
+    other = make_team(org, name="Umbrella", owner="ursula@example.com", seats=1,
+                      members={"uma@example.com": Role.MEMBER})
+    groups.create_group(db.session, as_(other, "ursula@example.com"), other, name="Umbrella ops")
+    db.session.commit()
+    return other
+
+
+def text(response) -> str:
+    return " ".join(response.get_data(as_text=True).split())
+
+
+def as_member(client, team, email: str):
+    sign_in_client(client, member(team, email))
+    return client
+
+
+def group_of(team) -> UserGroup:
+    return db.session.scalars(select(UserGroup).where(UserGroup.customer_id == team.id)).first()
+
+
+def sub_of(team) -> Subscription:
+    return db.session.scalars(select(Subscription).where(Subscription.customer_id == team.id)).one()
+
+
+def state() -> tuple:
+    """What a refused request must leave as it was: the people, their roles and names, the
+    groups and who is in them, the seats, and the activity log."""
+    db.session.expire_all()
+    return (
+        sorted((m.email, m.role.value, m.name, m.deleted_at is None) for m in db.session.scalars(select(Member))),
+        sorted(g.name for g in db.session.scalars(select(UserGroup))),
+        db.session.scalar(select(func.count(UserGroupMember.id))),
+        sorted((s.email, s.status.value) for s in db.session.scalars(select(Seat))),
+        db.session.scalar(select(func.count(ActivityEvent.id))),
+    )
+
+
+def post(client, url, data=None, headers=None, page="/acme/me"):
+    return client.post(url, data={**(data or {}), "csrf_token": csrf_token(client, page)},
+                       headers=headers or {})
+
+
+def portal_routes(app, methods: set[str]):
+    """Every route of the HTML portal (not /v1, /client, static) answering one of `methods`."""
+    for rule in app.url_map.iter_rules():
+        if rule.rule.startswith(("/v1", "/client", "/static", "/openapi")) or not rule.methods & methods:
+            continue
+        yield rule
+
+
+def fill(rule, team) -> str:
+    """The rule's URL for `team`'s own objects (Maya, its group, seat subscription and seat)."""
+    seat = db.session.scalars(select(Seat).join(Subscription).where(Subscription.customer_id == team.id)).first()
+    values = {"org_slug": "acme", "member_id": member(team, "maya@example.com").id,
+              "group_id": group_of(team).id, "subscription_id": sub_of(team).id,
+              "seat_id": seat.id if seat else sub_of(team).id}
+    url = rule.rule
+    for name in rule.arguments:
+        url = url.replace(f"<{name}>", str(values[name]))
+    return url
+
+
+class TestCsrfOnEveryForm:
+    def test_every_state_changing_route_refuses_a_request_without_a_token(self, app, client, team):
+        """Walks the url_map: a new POST or DELETE route without CSRF fails here."""
+        owner = as_member(client, team, "olivia@example.com")
+        post(owner, f"/acme/seats/subscriptions/{sub_of(team).id}/assign", {"email": "sam@example.com"},
+             page="/acme/seats")
+        before = state()
+        routes = list(portal_routes(app, {"POST", "DELETE"}))
+        assert len(routes) >= 20
+        for rule in routes:
+            url = fill(rule, team)
+            for method in sorted(rule.methods & {"POST", "DELETE"}):
+                for data in ({}, {"csrf_token": "forged"}):
+                    for headers in ({}, HX):
+                        response = owner.open(url, method=method, data=data, headers=headers)
+                        assert response.status_code == 400, (method, url, data, headers)
+                        assert "This form has expired or was sent from elsewhere" in text(response)
+        assert state() == before
+
+    def test_a_token_from_another_browser_is_refused(self, app, team):
+        olivia, maya = app.test_client(), app.test_client()
+        as_member(olivia, team, "olivia@example.com")
+        as_member(maya, team, "maya@example.com")
+        before = state()
+        stolen = csrf_token(maya, "/acme/me")
+        response = olivia.post(f"/acme/team/members/{member(team, 'bill@example.com').id}/remove",
+                               data={"csrf_token": stolen})
+        assert response.status_code == 400 and state() == before
+
+
+class TestAnotherTeamsIds:
+    """Tenant isolation: ids of another team (or another organization) are not found, and
+    nothing of theirs changes."""
+
+    @pytest.fixture
+    def foreign(self, app, other):
+        initech = make_org("initech", "Initech")
+        far = make_team(initech, name="Initech", owner="ivan@example.com", seats=1)
+        return {"team": other, "org": far}
+
+    @pytest.mark.parametrize("whose", ["team", "org"])
+    def test_member_group_and_seat_ids_of_others_are_404(self, client, team, foreign, whose, mailbox):
+        owner = as_member(client, team, "olivia@example.com")
+        them = foreign[whose]
+        them_owner = db.session.scalars(select(Member).where(Member.customer_id == them.id)).first()
+        their_group = groups.create_group(db.session, as_(them, them_owner.email), them, name="Theirs")
+        db.session.commit()
+        theirs = {"member": them_owner.id, "group": their_group.id, "sub": sub_of(them).id}
+        before = state()
+        for method, url, data, message in [
+            ("GET", f"/acme/team/members/{theirs['member']}/edit", None, "Member not found."),
+            ("POST", f"/acme/team/members/{theirs['member']}", {"name": "Hacked"}, "Member not found."),
+            ("POST", f"/acme/team/members/{theirs['member']}/remove", {}, "Member not found."),
+            ("POST", f"/acme/team/members/{theirs['member']}/owner",
+             {"confirm_email": them_owner.email}, "Member not found."),
+            ("GET", f"/acme/groups/{theirs['group']}", None, "User group not found."),
+            ("POST", f"/acme/groups/{theirs['group']}/rename", {"name": "Hacked"}, "User group not found."),
+            ("POST", f"/acme/groups/{theirs['group']}/delete", {}, "User group not found."),
+            ("POST", f"/acme/groups/{group_of(team).id}/members", {"member_id": str(theirs["member"])},
+             "Not a member of this team"),
+            ("POST", f"/acme/seats/subscriptions/{theirs['sub']}/assign", {"email": "x@example.com"},
+             "Subscription not found."),
+        ]:
+            for headers in ({}, HX):
+                response = owner.get(url, headers=headers) if method == "GET" else \
+                    post(owner, url, data, headers)
+                assert response.status_code == 404, (url, headers)
+                assert message in text(response)
+        assert state() == before
+        assert db.session.get(Member, theirs["member"]).name != "Hacked"
+
+
+class TestWhoMayManage:
+    @pytest.mark.parametrize("path", ["/acme/team", "/acme/seats", "/acme/groups", "/acme/activity"])
+    def test_a_plain_member_gets_403_with_the_reason(self, client, team, path):
+        maya = as_member(client, team, "maya@example.com")
+        response = maya.get(path)
+        assert response.status_code == 403
+        assert "Only the team&#39;s owner and billing managers can manage the team." in text(response)
+
+
+class TestPageNumbers:
+    @pytest.mark.parametrize("headers", [{}, {**HX, "HX-Target": "group-table"}])
+    def test_a_huge_page_of_groups_is_the_last_page(self, client, team, headers):
+        owner = as_member(client, team, "olivia@example.com")
+        response = owner.get(f"/acme/groups?page={HUGE}", headers=headers)
+        assert response.status_code == 200 and "Engineering" in text(response)
+
+    @pytest.mark.parametrize("headers", [{}, {**HX, "HX-Target": "group-members"}])
+    def test_a_huge_page_of_a_groups_members_is_the_last_page(self, client, team, headers):
+        owner = as_member(client, team, "olivia@example.com")
+        response = owner.get(f"/acme/groups/{group_of(team).id}?page={HUGE}", headers=headers)
+        assert response.status_code == 200 and "maya@example.com" in text(response)
+
+    @pytest.mark.parametrize("path", ["/acme/team", "/acme/activity"])
+    @pytest.mark.parametrize("page", [HUGE, "-1", "abc", "0"])
+    def test_team_and_activity_pages_take_any_page_number(self, client, team, path, page):
+        owner = as_member(client, team, "olivia@example.com")
+        response = owner.get(f"{path}?page={page}")
+        assert response.status_code == 200
+        assert ("maya@example.com" if path == "/acme/team" else "Activity") in text(response)
