@@ -72,9 +72,12 @@ def _group_id(value) -> str:
 
 def _current_filters() -> dict:
     """The filters of the page the htmx request came from (its URL follows the search)."""
-    current = request.headers.get("HX-Current-URL")
-    if current and urlsplit(current).path == url_for("portal.team"):
-        return _filters({k: v[0] for k, v in parse_qs(urlsplit(current).query).items()})
+    try:
+        current = urlsplit(request.headers.get("HX-Current-URL") or "")
+    except ValueError:  # not a URL (a browser always sends one); the change is made already
+        return _filters({})
+    if current.path == url_for("portal.team"):
+        return _filters({k: v[0] for k, v in parse_qs(current.query).items()})
     return _filters({})
 
 

@@ -199,3 +199,14 @@ class TestPageNumbers:
         response = owner.get(f"{path}?page={page}")
         assert response.status_code == 200
         assert ("maya@example.com" if path == "/acme/team" else "Activity") in text(response)
+
+
+class TestTransfers:
+    def test_a_malformed_current_url_header_still_answers_the_transfer(self, client, team):
+        owner = as_member(client, team, "olivia@example.com")
+        maya = member(team, "maya@example.com")
+        response = post(owner, f"/acme/team/members/{maya.id}/owner", {"confirm_email": "maya@example.com"},
+                        {**HX, "HX-Current-URL": "http://[::1/acme/team"}, page="/acme/team")
+        assert response.status_code == 200
+        assert "Maya is now the owner. You are a billing manager." in text(response)
+        assert 'id="member-table"' in text(response)
