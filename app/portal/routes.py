@@ -26,6 +26,7 @@ TEAM = "portal/team.html"
 PAGE_SIZES = (10, 25, 50, 100)
 DEFAULT_SIZE = 25
 INLINE_FIELDS = {"email", "name"}  # service errors shown next to a field; others are a toast
+MAKE_OWNER_ONLY = "Ownership moves only with Make owner, which asks you to confirm the new owner's email."
 PAGE_MAX = 1_000_000  # beyond any real listing; keeps the OFFSET of a typed page number in 64 bits
 
 
@@ -251,6 +252,10 @@ def update_member(member_id):
     member = members.get_member(db.session, g.member.customer, member_id)
     form = EditMemberForm()
     if form.validate_on_submit():
+        if form.role.data == Role.OWNER.value:
+            # The row offers member and billing manager; "owner" here (forged, or a stale page)
+            # would move ownership without the typed confirmation of Make owner.
+            return _refused(RuleViolation(MAKE_OWNER_ONLY, field="role"))
         try:
             member = members.update_member(
                 db.session, _actor(), g.member.customer, member.id,

@@ -210,3 +210,17 @@ class TestTransfers:
         assert response.status_code == 200
         assert "Maya is now the owner. You are a billing manager." in text(response)
         assert 'id="member-table"' in text(response)
+
+    @pytest.mark.parametrize("headers", [{}, HX])
+    def test_an_edit_form_cannot_transfer_ownership_without_the_confirmation(self, client, team, headers):
+        """The edit form offers member and billing manager; "owner" sent through it (forged, or a
+        stale page) must not skip the typed-email confirmation of Make owner."""
+        owner = as_member(client, team, "olivia@example.com")
+        maya = member(team, "maya@example.com")
+        before = state()
+        response = post(owner, f"/acme/team/members/{maya.id}", {"name": "Maya", "role": "owner"}, headers,
+                        page="/acme/team")
+        assert state() == before
+        page = text(response) if headers else text(owner.get("/acme/team"))
+        assert response.status_code == (422 if headers else 303)
+        assert "Ownership moves only with Make owner, which asks you to confirm" in page
