@@ -320,15 +320,17 @@ def make_owner(member_id):
     offered = "make_owner" in members.allowed_actions(g.member, target)
     if offered and not form.validate_on_submit():
         return _confirm(member_id, "make_owner", transfer_form=form, status=422)
+    already = target.role is Role.OWNER  # yourself, or a double submit: the service changes nothing
     try:
         member = members.transfer_ownership(db.session, _actor(), g.member.customer, member_id)
     except RuleViolation as exc:
         return _refused(exc)
     db.session.commit()
-    message = f"{member.display_name} is now the owner. You are a billing manager."
+    message, category = (f"{member.display_name} is already the owner.", "info") if already else \
+        (f"{member.display_name} is now the owner. You are a billing manager.", "success")
     if not is_htmx():
-        return redirect_to(url_for("portal.team"), message)
-    flash(message, "success")
+        return redirect_to(url_for("portal.team"), message, category)
+    flash(message, category)
     response = render(TEAM, "member_table", **_team_context(_current_filters(), "member_table",
                                                              focus_id=member.id))
     response.headers["HX-Retarget"] = "#member-table"

@@ -224,3 +224,35 @@ class TestTransfers:
         page = text(response) if headers else text(owner.get("/acme/team"))
         assert response.status_code == (422 if headers else 303)
         assert "Ownership moves only with Make owner, which asks you to confirm" in page
+
+    @pytest.mark.parametrize("headers", [{}, HX])
+    def test_making_yourself_owner_says_you_already_are(self, client, team, headers):
+        owner = as_member(client, team, "olivia@example.com")
+        olivia = member(team, "olivia@example.com")
+        before = state()
+        response = post(owner, f"/acme/team/members/{olivia.id}/owner", {}, headers, page="/acme/team")
+        page = text(owner.get("/acme/team")) if not headers else text(response)
+        assert "You are a billing manager" not in page
+        assert "Olivia is already the owner." in page
+        assert state() == before
+
+    def test_a_billing_manager_making_the_owner_owner_is_told_so(self, client, team):
+        bill = as_member(client, team, "bill@example.com")
+        olivia = member(team, "olivia@example.com")
+        before = state()
+        response = post(bill, f"/acme/team/members/{olivia.id}/owner", {}, HX, page="/acme/team")
+        assert "You are a billing manager" not in text(response)
+        assert "Olivia is already the owner." in text(response)
+        assert state() == before
+
+    def test_a_double_submitted_transfer_says_it_is_done(self, client, team):
+        owner = as_member(client, team, "olivia@example.com")
+        maya = member(team, "maya@example.com")
+        token = csrf_token(owner, "/acme/team")
+        data = {"confirm_email": "maya@example.com", "csrf_token": token}
+        first = owner.post(f"/acme/team/members/{maya.id}/owner", data=data, headers=HX)
+        assert "Maya is now the owner. You are a billing manager." in text(first)
+        after_first = state()
+        second = owner.post(f"/acme/team/members/{maya.id}/owner", data=data, headers=HX)
+        assert second.status_code == 200 and "Maya is already the owner." in text(second)
+        assert state() == after_first
