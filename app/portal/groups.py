@@ -12,7 +12,7 @@ from ..auth.session import member_required
 from ..errors import PortalError, RuleViolation
 from ..errors_web import error_response
 from ..extensions import db
-from ..services import groups
+from ..services import access, groups
 from ..services.access import Actor
 from ..services.paging import Page, within
 from ..web import fragments, is_htmx, redirect_to, render
@@ -83,6 +83,7 @@ def groups_page():
 @member_required
 def create_group():
     """Create a group: a new row and a cleared form, or the form with its error inline."""
+    access.ensure_can_manage(_actor(), g.member.customer)  # before the form: its errors are for managers
     form = GroupForm()
     if form.validate_on_submit():
         try:

@@ -175,6 +175,7 @@ def team():
 @member_required
 def add_member():
     """Add a person: a new row and a cleared form, an inline error, or a pointer to the existing row."""
+    access.ensure_can_manage(_actor(), g.member.customer)  # before the form: its errors are for managers
     form = AddMemberForm()
     if form.validate_on_submit():
         try:

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from app.extensions import db
 from app.models import ActivityEvent, Member, Role, Seat, Subscription, UserGroup, UserGroupMember
 from app.services import groups
-from tests.factories import as_, make_org, make_team, member
+from tests.factories import as_, make_individual, make_org, make_team, member
 from tests.support.web import HX, csrf_token, sign_in_client
 
 HUGE = "9" * 30  # past any 64-bit OFFSET
@@ -177,6 +177,37 @@ class TestWhoMayManage:
         response = maya.get(path)
         assert response.status_code == 403
         assert "Only the team&#39;s owner and billing managers can manage the team." in text(response)
+
+    def test_a_plain_member_posting_management_forms_gets_403_and_changes_nothing(self, client, team):
+        maya = as_member(client, team, "maya@example.com")
+        bill = member(team, "bill@example.com")
+        before = state()
+        for url, data in [
+            ("/acme/team/members", {"email": "sam@example.com"}),
+            ("/acme/team/members", {"email": "not an email"}),  # a form error would tell too much
+            (f"/acme/team/members/{bill.id}", {"name": "Hacked", "role": "member"}),
+            (f"/acme/team/members/{bill.id}/remove", {}),
+            ("/acme/groups", {"name": "Mine"}),
+            ("/acme/groups", {"name": ""}),
+            (f"/acme/groups/{group_of(team).id}/delete", {}),
+            (f"/acme/seats/subscriptions/{sub_of(team).id}/assign", {"email": "sam@example.com"}),
+        ]:
+            for headers in ({}, HX):
+                response = post(maya, url, data, headers)
+                assert response.status_code == 403, (url, data, headers)
+                assert "owner and billing managers" in text(response)
+        assert state() == before
+
+    def test_an_individual_customer_is_told_team_features_need_a_team_plan(self, client, org, team):
+        solo = make_individual(org, "solo@example.com")
+        sign_in_client(client, db.session.scalars(select(Member).where(Member.customer_id == solo.id)).one())
+        before = state()
+        for response in (client.get("/acme/team"), client.get("/acme/seats", headers=HX),
+                         post(client, "/acme/team/members", {"email": "sam@example.com"}),
+                         post(client, "/acme/groups", {"name": ""}, HX)):
+            assert response.status_code == 403
+            assert "Team management is only available for team customers." in text(response)
+        assert state() == before
 
 
 class TestPageNumbers:
