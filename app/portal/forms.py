@@ -69,3 +69,9 @@ class AddToGroupForm(Form):
 
     member_id = SelectMultipleField("People to add", choices=[], validate_choice=False,
                                     validators=[DataRequired("Tick at least one person to add.")])
+
+    def validate_member_id(self, field):
+        # An empty value (a forged or hand-made form) is no one, not an id the service names.
+        field.data = [value for value in field.data if value.strip()]
+        if not field.data:
+            raise ValidationError("Tick at least one person to add.")

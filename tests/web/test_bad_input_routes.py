@@ -287,3 +287,21 @@ class TestTransfers:
         second = owner.post(f"/acme/team/members/{maya.id}/owner", data=data, headers=HX)
         assert second.status_code == 200 and "Maya is already the owner." in text(second)
         assert state() == after_first
+
+
+class TestGroupPicker:
+    @pytest.mark.parametrize("ticked", [[""], ["", " "]])
+    def test_an_empty_tick_is_the_form_error_not_an_empty_id(self, client, team, ticked):
+        owner = as_member(client, team, "olivia@example.com")
+        before = state()
+        response = post(owner, f"/acme/groups/{group_of(team).id}/members", {"member_id": ticked}, HX)
+        assert response.status_code == 422
+        assert "Tick at least one person to add." in text(response)
+        assert "Not a member of this team" not in text(response)
+        assert state() == before
+
+    def test_an_empty_tick_beside_a_real_one_adds_the_real_one(self, client, team):
+        owner = as_member(client, team, "olivia@example.com")
+        bill = member(team, "bill@example.com")
+        response = post(owner, f"/acme/groups/{group_of(team).id}/members", {"member_id": ["", str(bill.id)]}, HX)
+        assert response.status_code == 200 and "Added Bill to Engineering." in text(response)
