@@ -3,9 +3,15 @@ from wtforms import HiddenField, RadioField, StringField
 from wtforms.validators import DataRequired, Email, Length
 
 
+def stripped(value):
+    """A filter for one-line fields: a pasted address often carries a space or a newline at an
+    end, which the email check would call invalid (a `type="text"` input keeps them)."""
+    return value.strip() if isinstance(value, str) else value
+
+
 class EmailForm(Form):
     email = StringField(
-        "Email address",
+        "Email address", filters=[stripped],
         validators=[DataRequired("Enter your email address."), Length(max=320),
                     Email("Enter a valid email address.")],
         render_kw={"autocomplete": "email", "inputmode": "email", "autofocus": True},

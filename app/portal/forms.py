@@ -4,6 +4,7 @@ from wtforms import EmailField, SelectField, SelectMultipleField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
 
+from ..auth.forms import stripped
 from ..services.groups import NAME_MAX as GROUP_NAME_MAX
 from ..services.members import NAME_MAX
 
@@ -15,7 +16,7 @@ GROUP_NAME_TOO_LONG = f"A group name can be at most {GROUP_NAME_MAX} characters.
 
 class AddMemberForm(Form):
     email = EmailField(
-        "Email", id="add-email",
+        "Email", id="add-email", filters=[stripped],
         validators=[DataRequired("Enter an email address."), Length(max=320),
                     Email("Enter a valid email address, like name@example.com.")],
         render_kw={"autocomplete": "off", "inputmode": "email", "spellcheck": "false"},

@@ -305,3 +305,28 @@ class TestGroupPicker:
         bill = member(team, "bill@example.com")
         response = post(owner, f"/acme/groups/{group_of(team).id}/members", {"member_id": ["", str(bill.id)]}, HX)
         assert response.status_code == 200 and "Added Bill to Engineering." in text(response)
+
+
+class TestPastedEmails:
+    """A pasted address often brings a space or a newline at an end; it is the same address."""
+
+    def test_sign_in_takes_an_address_with_spaces_around_it(self, client, team, mailbox, delivered):
+        response = post(client, "/acme/login", {"email": " olivia@example.com\n"}, page="/acme/login")
+        assert response.status_code == 303 and response.headers["Location"] == "/acme/login/sent"
+        assert "olivia@example.com" in text(client.get("/acme/login/sent"))
+        delivered()
+        assert len(mailbox.to("olivia@example.com")) == 1
+
+    def test_a_seat_goes_to_an_address_with_spaces_around_it(self, client, team):
+        owner = as_member(client, team, "olivia@example.com")
+        response = post(owner, f"/acme/seats/subscriptions/{sub_of(team).id}/assign",
+                        {"email": "  sam@example.com "}, HX, page="/acme/seats")
+        assert response.status_code == 200 and "Invitation sent to sam@example.com." in text(response)
+        assert [s.email for s in db.session.scalars(select(Seat))] == ["sam@example.com"]
+
+    def test_a_member_is_added_with_the_address_trimmed(self, client, team):
+        owner = as_member(client, team, "olivia@example.com")
+        response = post(owner, "/acme/team/members", {"email": " sam@example.com ", "name": "Sam"}, HX,
+                        page="/acme/team")
+        assert response.status_code == 200 and "Added Sam." in text(response)
+        assert member(team, "sam@example.com").name == "Sam"
