@@ -17,7 +17,8 @@ GROUP_NAME_TOO_LONG = f"A group name can be at most {GROUP_NAME_MAX} characters.
 class AddMemberForm(Form):
     email = EmailField(
         "Email", id="add-email", filters=[stripped],
-        validators=[DataRequired("Enter an email address."), Length(max=320),
+        validators=[DataRequired("Enter an email address."),
+                    Length(max=320, message="An email address is at most 320 characters."),
                     Email("Enter a valid email address, like name@example.com.")],
         render_kw={"autocomplete": "off", "inputmode": "email", "spellcheck": "false"},
     )

@@ -12,6 +12,7 @@ from app.extensions import db
 from app.models import ActivityEvent, Member, Role, Seat, Subscription, UserGroup, UserGroupMember
 from app.services import groups
 from tests.factories import as_, make_individual, make_org, make_team, member
+from tests.support.smtp import first_link
 from tests.support.web import HX, csrf_token, sign_in_client
 
 HUGE = "9" * 30  # past any 64-bit OFFSET
@@ -330,3 +331,40 @@ class TestPastedEmails:
                         page="/acme/team")
         assert response.status_code == 200 and "Added Sam." in text(response)
         assert member(team, "sam@example.com").name == "Sam"
+
+
+class TestSignInMessages:
+    """The sign-in forms answer in the portal's words, not WTForms' defaults."""
+
+    def prove(self, client, mailbox, email: str) -> None:
+        post(client, "/acme/login", {"email": email}, page="/acme/login")
+        link = first_link(mailbox.wait_for(email), "/login/verify?token=").replace("http://portal.test", "")
+        post(client, "/acme/login/verify", {"token": link.split("token=", 1)[1]}, page=link)
+
+    @pytest.mark.parametrize("forged", ["other", "x" * 500])
+    def test_a_forged_team_choice_is_told_to_choose_a_listed_team(self, client, org, team, other, mailbox,
+                                                                  forged):
+        make_team(org, name="Hooli", owner="gavin@example.com", members={"maya@example.com": Role.MEMBER})
+        self.prove(client, mailbox, "maya@example.com")
+        value = str(member(other, "uma@example.com").id) if forged == "other" else forged
+        response = post(client, "/acme/login/choose", {"member_id": value}, page="/acme/login/choose")
+        assert response.status_code == 422
+        assert "Choose one of the teams listed." in text(response)
+        assert "Not a valid choice" not in text(response)
+        assert client.get("/acme/me").status_code == 303  # not signed in
+
+    def test_a_long_code_is_a_wrong_code(self, client, team, mailbox):
+        post(client, "/acme/login", {"email": "maya@example.com"}, page="/acme/login")
+        response = post(client, "/acme/login/code", {"code": "A" * 17}, page="/acme/login/sent")
+        assert response.status_code == 422
+        assert "That code is not right. Check the email and try again." in text(response)
+
+    @pytest.mark.parametrize("url, page", [("/acme/login", "/acme/login"), ("/acme/team/members", "/acme/team")])
+    def test_a_long_email_says_how_long_an_address_may_be(self, client, team, url, page):
+        if url != "/acme/login":
+            as_member(client, team, "olivia@example.com")
+        long = "a" * 320 + "@example.com"
+        response = post(client, url, {"email": long}, page=page)
+        assert response.status_code == 422
+        assert "An email address is at most 320 characters." in text(response)
+        assert long in text(response)  # what was typed is kept
