@@ -368,3 +368,21 @@ class TestSignInMessages:
         assert response.status_code == 422
         assert "An email address is at most 320 characters." in text(response)
         assert long in text(response)  # what was typed is kept
+
+
+class TestNavigation:
+    def test_an_individual_customer_is_not_offered_team_pages_that_refuse_them(self, client, org):
+        solo = make_individual(org, "solo@example.com")
+        sign_in_client(client, db.session.scalars(select(Member).where(Member.customer_id == solo.id)).one())
+        page = client.get("/acme/me").get_data(as_text=True)
+        assert 'href="/acme/me"' in page
+        for path in ("/acme/team", "/acme/seats", "/acme/groups", "/acme/activity"):
+            assert f'href="{path}"' not in page
+            assert client.get(path).status_code == 403
+
+    @pytest.mark.parametrize("email, shown", [("olivia@example.com", True), ("bill@example.com", True),
+                                              ("maya@example.com", False)])
+    def test_team_pages_are_in_the_navigation_of_managers_only(self, client, team, email, shown):
+        page = as_member(client, team, email).get("/acme/me").get_data(as_text=True)
+        for path in ("/acme/team", "/acme/seats", "/acme/groups", "/acme/activity"):
+            assert (f'href="{path}"' in page) is shown
