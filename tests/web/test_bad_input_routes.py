@@ -386,3 +386,18 @@ class TestNavigation:
         page = as_member(client, team, email).get("/acme/me").get_data(as_text=True)
         for path in ("/acme/team", "/acme/seats", "/acme/groups", "/acme/activity"):
             assert (f'href="{path}"' in page) is shown
+
+
+class TestActivityFilters:
+    @pytest.mark.parametrize("person, matches", [("Oli%00via", True), ("%E2%80%AEOlivia", True),
+                                                 ("%07", True), ("Nob%00ody", False)])
+    @pytest.mark.parametrize("headers", [{}, {**HX, "HX-Target": "event-list"}])
+    def test_a_person_with_refused_characters_is_not_a_500(self, client, team, person, matches, headers):
+        """The person filter is a select; a forged value with a NUL was a 500 on PostgreSQL, which
+        cannot even compare one (run under TEST_DATABASE_URL to see it). The characters are
+        dropped, as the searches drop them."""
+        owner = as_member(client, team, "olivia@example.com")
+        response = owner.get(f"/acme/activity?person={person}", headers=headers)
+        assert response.status_code == 200
+        assert ('data-action="group.created"' in text(response)) is matches
+        assert ("No changes match these filters." in text(response)) is not matches
