@@ -401,3 +401,25 @@ class TestActivityFilters:
         assert response.status_code == 200
         assert ('data-action="group.created"' in text(response)) is matches
         assert ("No changes match these filters." in text(response)) is not matches
+
+
+class TestLongNext:
+    def test_a_huge_next_is_dropped_so_the_session_cookie_stays_within_what_browsers_keep(self, client, team,
+                                                                                           mailbox):
+        """Browsers ignore a cookie past 4093 bytes; the session's CSRF token would go with it and
+        every sign-in from that link would fail as 'expired'."""
+        import secrets
+
+        response = client.get("/acme/login", query_string={"next": "/acme/team?q=" + secrets.token_hex(4000)})
+        assert response.status_code == 200
+        assert len(response.headers.get("Set-Cookie", "")) <= 4093
+        TestSignInMessages().prove(client, mailbox, "olivia@example.com")
+        assert client.get("/acme/team").status_code == 200  # signed in, at the default landing
+
+    def test_a_long_but_reasonable_next_is_kept(self, client, team, mailbox):
+        target = "/acme/team?q=" + "x" * 300
+        client.get("/acme/login", query_string={"next": target})
+        post(client, "/acme/login", {"email": "olivia@example.com"}, page="/acme/login")
+        link = first_link(mailbox.wait_for("olivia@example.com"), "/login/verify?token=").replace("http://portal.test", "")
+        response = post(client, "/acme/login/verify", {"token": link.split("token=", 1)[1]}, page=link)
+        assert response.status_code == 303 and response.headers["Location"] == target
