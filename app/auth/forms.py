@@ -3,10 +3,17 @@ from wtforms import HiddenField, RadioField, StringField
 from wtforms.validators import DataRequired, Email, Length
 
 
+def stripped(value):
+    """A filter for one-line fields: a pasted address often carries a space or a newline at an
+    end, which the email check would call invalid (a `type="text"` input keeps them)."""
+    return value.strip() if isinstance(value, str) else value
+
+
 class EmailForm(Form):
     email = StringField(
-        "Email address",
-        validators=[DataRequired("Enter your email address."), Length(max=320),
+        "Email address", filters=[stripped],
+        validators=[DataRequired("Enter your email address."),
+                    Length(max=320, message="An email address is at most 320 characters."),
                     Email("Enter a valid email address.")],
         render_kw={"autocomplete": "email", "inputmode": "email", "autofocus": True},
     )
@@ -15,7 +22,8 @@ class EmailForm(Form):
 class CodeForm(Form):
     code = StringField(
         "Code from the email",
-        validators=[DataRequired("Enter the code from the email."), Length(max=16)],
+        validators=[DataRequired("Enter the code from the email."),
+                    Length(max=16, message="That code is not right. Check the email and try again.")],
         render_kw={"autocomplete": "one-time-code", "autocapitalize": "characters", "spellcheck": "false"},
     )
 
@@ -25,7 +33,9 @@ class ConfirmLinkForm(Form):
 
 
 class ChooseTeamForm(Form):
-    member_id = RadioField("Team", validators=[DataRequired("Choose a team.")], choices=[])
+    # Any value reaches the sign-in service, which names the choice it wants.
+    member_id = RadioField("Team", validators=[DataRequired("Choose a team.")], choices=[],
+                           validate_choice=False)
 
 
 class EmptyForm(Form):

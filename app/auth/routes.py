@@ -19,6 +19,7 @@ from .forms import ChooseTeamForm, CodeForm, ConfirmLinkForm, EmailForm, EmptyFo
 from .session import sign_in, sign_out
 
 PROOF_MINUTES = 10
+NEXT_MAX = 1024  # kept in the session cookie, which browsers drop past 4 KB (and its CSRF token with it)
 
 
 def _policy() -> signin.SignInPolicy:
@@ -122,7 +123,7 @@ def _safe_next(target: str | None) -> bool:
 
     The path is judged as the browser will resolve it: `/acme/../initech/team` (or its
     percent-encoded `%2e%2e`) leaves the portal, so any `.` or `..` segment is refused."""
-    if not target or text.unsafe(target) or "\\" in target:
+    if not target or len(target) > NEXT_MAX or text.unsafe(target) or "\\" in target:
         return False
     parts = urlsplit(target)
     if parts.scheme or parts.netloc:

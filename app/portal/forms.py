@@ -4,6 +4,7 @@ from wtforms import EmailField, SelectField, SelectMultipleField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
 
+from ..auth.forms import stripped
 from ..services.groups import NAME_MAX as GROUP_NAME_MAX
 from ..services.members import NAME_MAX
 
@@ -15,8 +16,9 @@ GROUP_NAME_TOO_LONG = f"A group name can be at most {GROUP_NAME_MAX} characters.
 
 class AddMemberForm(Form):
     email = EmailField(
-        "Email", id="add-email",
-        validators=[DataRequired("Enter an email address."), Length(max=320),
+        "Email", id="add-email", filters=[stripped],
+        validators=[DataRequired("Enter an email address."),
+                    Length(max=320, message="An email address is at most 320 characters."),
                     Email("Enter a valid email address, like name@example.com.")],
         render_kw={"autocomplete": "off", "inputmode": "email", "spellcheck": "false"},
     )
@@ -69,3 +71,9 @@ class AddToGroupForm(Form):
 
     member_id = SelectMultipleField("People to add", choices=[], validate_choice=False,
                                     validators=[DataRequired("Tick at least one person to add.")])
+
+    def validate_member_id(self, field):
+        # An empty value (a forged or hand-made form) is no one, not an id the service names.
+        field.data = [value for value in field.data if value.strip()]
+        if not field.data:
+            raise ValidationError("Tick at least one person to add.")

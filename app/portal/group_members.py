@@ -13,7 +13,7 @@ from ..web import fragments, is_htmx, redirect_to, render
 from . import bp
 from .forms import AddToGroupForm, GroupForm
 from .groups import CHANGED, _actor, _search
-from .routes import PAGE_SIZES, _int
+from .routes import PAGE_SIZES, _int, _page
 
 GROUP = "portal/group.html"
 DEFAULT_SIZE = 25
@@ -27,7 +27,7 @@ def _group_filters(source) -> dict:
     q, q_error = _search(source.get("q"))
     find, find_error = _search(source.get("find"))
     return {"q": q, "q_error": q_error, "find": find, "find_error": find_error,
-            "page": max(1, _int(source.get("page"), 1)),
+            "page": _page(source.get("page")),
             "size": size if size in PAGE_SIZES else DEFAULT_SIZE}
 
 

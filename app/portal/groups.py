@@ -12,13 +12,13 @@ from ..auth.session import member_required
 from ..errors import PortalError, RuleViolation
 from ..errors_web import error_response
 from ..extensions import db
-from ..services import groups
+from ..services import access, groups
 from ..services.access import Actor
 from ..services.paging import Page, within
 from ..web import fragments, is_htmx, redirect_to, render
 from . import bp
 from .forms import GroupForm
-from .routes import _int
+from .routes import _page
 
 LIST = "portal/groups.html"
 GROUPS_PER_PAGE = 25
@@ -73,7 +73,7 @@ def _row(group, **extra):
 @member_required
 def groups_page():
     """The team's groups with their member counts; htmx asks for the table alone."""
-    context = _list_context(request.args.get("q"), _int(request.args.get("page"), 1))
+    context = _list_context(request.args.get("q"), _page(request.args.get("page")))
     block = {"group-table": "group_table", "group-summary": "group_summary"}.get(
         request.headers.get("HX-Target") or "")
     return render(LIST, block, status=422 if context["q_error"] else 200, **context)
@@ -83,6 +83,7 @@ def groups_page():
 @member_required
 def create_group():
     """Create a group: a new row and a cleared form, or the form with its error inline."""
+    access.ensure_can_manage(_actor(), g.member.customer)  # before the form: its errors are for managers
     form = GroupForm()
     if form.validate_on_submit():
         try:

@@ -26,6 +26,8 @@ TEAM = "portal/team.html"
 PAGE_SIZES = (10, 25, 50, 100)
 DEFAULT_SIZE = 25
 INLINE_FIELDS = {"email", "name"}  # service errors shown next to a field; others are a toast
+MAKE_OWNER_ONLY = "Ownership moves only with Make owner, which asks you to confirm the new owner's email."
+PAGE_MAX = 1_000_000  # beyond any real listing; keeps the OFFSET of a typed page number in 64 bits
 
 
 def _actor() -> Actor:
@@ -39,6 +41,12 @@ def _int(value, default: int) -> int:
         return default
 
 
+def _page(value) -> int:
+    """A page number from a query string: 1 for none or nonsense, at most PAGE_MAX (a page past
+    the end then shows the last one)."""
+    return min(max(1, _int(value, 1)), PAGE_MAX)
+
+
 def _filters(source) -> dict:
     """Search, role, page and page size from a query string, with safe defaults."""
     role = source.get("role", "")
@@ -50,7 +58,7 @@ def _filters(source) -> dict:
         "q_error": text.MESSAGE if refused else None,
         "role": role if role in {r.value for r in Role} else "",
         "group": _group_id(source.get("group")),
-        "page": max(1, _int(source.get("page"), 1)),
+        "page": _page(source.get("page")),
         "size": size if size in PAGE_SIZES else DEFAULT_SIZE,
     }
 
@@ -65,9 +73,12 @@ def _group_id(value) -> str:
 
 def _current_filters() -> dict:
     """The filters of the page the htmx request came from (its URL follows the search)."""
-    current = request.headers.get("HX-Current-URL")
-    if current and urlsplit(current).path == url_for("portal.team"):
-        return _filters({k: v[0] for k, v in parse_qs(urlsplit(current).query).items()})
+    try:
+        current = urlsplit(request.headers.get("HX-Current-URL") or "")
+    except ValueError:  # not a URL (a browser always sends one); the change is made already
+        return _filters({})
+    if current.path == url_for("portal.team"):
+        return _filters({k: v[0] for k, v in parse_qs(current.query).items()})
     return _filters({})
 
 
@@ -164,6 +175,7 @@ def team():
 @member_required
 def add_member():
     """Add a person: a new row and a cleared form, an inline error, or a pointer to the existing row."""
+    access.ensure_can_manage(_actor(), g.member.customer)  # before the form: its errors are for managers
     form = AddMemberForm()
     if form.validate_on_submit():
         try:
@@ -241,6 +253,10 @@ def update_member(member_id):
     member = members.get_member(db.session, g.member.customer, member_id)
     form = EditMemberForm()
     if form.validate_on_submit():
+        if form.role.data == Role.OWNER.value:
+            # The row offers member and billing manager; "owner" here (forged, or a stale page)
+            # would move ownership without the typed confirmation of Make owner.
+            return _refused(RuleViolation(MAKE_OWNER_ONLY, field="role"))
         try:
             member = members.update_member(
                 db.session, _actor(), g.member.customer, member.id,
@@ -305,15 +321,17 @@ def make_owner(member_id):
     offered = "make_owner" in members.allowed_actions(g.member, target)
     if offered and not form.validate_on_submit():
         return _confirm(member_id, "make_owner", transfer_form=form, status=422)
+    already = target.role is Role.OWNER  # yourself, or a double submit: the service changes nothing
     try:
         member = members.transfer_ownership(db.session, _actor(), g.member.customer, member_id)
     except RuleViolation as exc:
         return _refused(exc)
     db.session.commit()
-    message = f"{member.display_name} is now the owner. You are a billing manager."
+    message, category = (f"{member.display_name} is already the owner.", "info") if already else \
+        (f"{member.display_name} is now the owner. You are a billing manager.", "success")
     if not is_htmx():
-        return redirect_to(url_for("portal.team"), message)
-    flash(message, "success")
+        return redirect_to(url_for("portal.team"), message, category)
+    flash(message, category)
     response = render(TEAM, "member_table", **_team_context(_current_filters(), "member_table",
                                                              focus_id=member.id))
     response.headers["HX-Retarget"] = "#member-table"

@@ -1,4 +1,5 @@
 """Forms of the seats page and the claim page. They check input; the seats service checks rules."""
+from ..auth.forms import stripped
 from ..forms import Form
 from wtforms import HiddenField, StringField
 from wtforms.validators import DataRequired, Email, Length
@@ -6,7 +7,7 @@ from wtforms.validators import DataRequired, Email, Length
 
 class AssignSeatForm(Form):
     email = StringField(
-        "Invite by email",
+        "Invite by email", filters=[stripped],
         validators=[DataRequired("Enter the email address of the person to invite."),
                     Length(max=320, message="An email address is at most 320 characters."),
                     Email("Enter a valid email address.")],
