@@ -230,6 +230,8 @@ def verify_code(session: Session, organization: Organization, raw_email: str, co
         .limit(1)
     )
     if row is None or row.expires_at <= utcnow():
+        if row is None and _locked_by_wrong_codes(session, organization, email):
+            raise InvalidToken("Too many wrong codes. Request a new one.", reason="used")
         raise InvalidToken("That code has expired. Request a new one.", reason="expired")
     attempt = session.scalar(
         update(SignInToken)
@@ -249,6 +251,19 @@ def verify_code(session: Session, organization: Organization, raw_email: str, co
     if not _use(session, row.id):
         raise InvalidToken("That code was already used. Request a new one.", reason="used")
     return row.email
+
+
+def _locked_by_wrong_codes(session: Session, organization: Organization, email: str) -> bool:
+    """Whether this email's newest link, still unexpired, was ended by its last wrong code (so
+    the next try is told that again, not that the code has expired)."""
+    newest = session.execute(
+        select(SignInToken.code_attempts, SignInToken.expires_at)
+        .where(SignInToken.organization_id == organization.id, SignInToken.email == email)
+        .order_by(SignInToken.created_at.desc())
+        .limit(1)
+    ).first()
+    return (newest is not None and newest.code_attempts >= MAX_CODE_ATTEMPTS
+            and newest.expires_at > utcnow())
 
 
 def _use(session: Session, token_id) -> bool:

@@ -149,6 +149,20 @@ class TestVerifyCode:
         with pytest.raises(InvalidToken):
             signin.verify_code(session, org, "maya@example.com", result.code)
 
+    def test_a_try_after_the_wrong_codes_ended_the_link_says_so_not_expired(self, session, org, team):
+        request(session, org, "maya@example.com")
+        for _ in range(signin.MAX_CODE_ATTEMPTS):
+            with pytest.raises(InvalidToken):
+                signin.verify_code(session, org, "maya@example.com", "WRONG000")
+        session.commit()
+        with pytest.raises(InvalidToken) as exc:
+            signin.verify_code(session, org, "maya@example.com", "WRONG000")
+        assert (exc.value.reason, exc.value.message) == (
+            "used", "Too many wrong codes. Request a new one.")
+        # A new link starts afresh: its code works.
+        fresh = request(session, org, "maya@example.com")
+        assert signin.verify_code(session, org, "maya@example.com", fresh.code) == "maya@example.com"
+
     def test_expired_code_is_refused(self, session, org, team):
         result = request(session, org, "maya@example.com")
         session.scalar(select(SignInToken)).expires_at = utcnow() - timedelta(minutes=1)
