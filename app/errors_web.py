@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, make_response, render_template, request
+from flask import Flask, current_app, make_response, render_template, request
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import HTTPException
@@ -121,6 +121,10 @@ def register(app: Flask) -> None:
         message = exc.description if exc.code != 405 else "That action is not available here."
         if exc.code == 429:
             message = "Too many requests from your connection. Wait a few minutes and try again."
+        elif exc.code == 413:
+            limit = current_app.config.get("MAX_CONTENT_LENGTH") or 0
+            message = (f"That was more than this page accepts at once (at most {limit // 1024:,} KB), "
+                       "so nothing was saved. Go back and send less, for example a smaller logo.")
         return error_response(exc.code or 500, message)
 
     @app.errorhandler(Exception)

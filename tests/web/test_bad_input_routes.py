@@ -423,3 +423,15 @@ class TestLongNext:
         link = first_link(mailbox.wait_for("olivia@example.com"), "/login/verify?token=").replace("http://portal.test", "")
         response = post(client, "/acme/login/verify", {"token": link.split("token=", 1)[1]}, page=link)
         assert response.status_code == 303 and response.headers["Location"] == target
+
+
+class TestOversizePosts:
+    def test_a_post_past_the_size_limit_says_so_in_words_and_changes_nothing(self, client, team):
+        as_member(client, team, "olivia@example.com")
+        before = state()
+        response = post(client, "/acme/team/members", {"email": "zoe@example.com", "name": "Z" * (2 << 20)},
+                        page="/acme/team")
+        assert response.status_code == 413
+        assert "more than this page accepts at once (at most 1,024 KB), so nothing was saved" in text(response)
+        assert "capacity limit" not in text(response)  # Werkzeug's own words
+        assert state() == before
