@@ -80,6 +80,24 @@ class TestIamPagingNumbersThatAreNotFinite:
             assert message.startswith(f"{name} must be a whole number")
 
 
+class TestCustomerSearchLength:
+    """A 100,000-character `query=` made SQLite refuse the LIKE pattern, which answered 503
+    "cannot reach its database" (a client retries that); now a 422 naming the parameter."""
+
+    @pytest.mark.parametrize("name", ["query", "email"])
+    def test_an_overlong_search_is_422(self, api, team, name):
+        body = polar_error(api.get("/v1/customers", query_string={name: "x" * 100_000}), 422)
+        assert body["detail"][0]["loc"] == ["query", name]
+        assert body["detail"][0]["type"] == "string_too_long"
+
+    def test_a_search_up_to_the_limit_still_answers(self, api, team):
+        response = api.get("/v1/customers", query_string={"query": "x" * 320})
+        assert response.status_code == 200
+        assert response.get_json() == {"items": [], "pagination": {"total_count": 0, "max_page": 0}}
+        found = api.get("/v1/customers", query_string={"query": "core"}).get_json()
+        assert [c["id"] for c in found["items"]] == [str(team.id)]
+
+
 # --- /v1: request shape, every family ------------------------------------------------------------
 
 class TestQueryParameters:
