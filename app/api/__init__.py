@@ -6,7 +6,8 @@ from werkzeug.routing import RequestRedirect
 bp = Blueprint("api", __name__, url_prefix="/v1")
 
 
-@bp.route("", methods=["GET", "POST", "PUT", "PATCH", "DELETE"], strict_slashes=True)
+@bp.route("", methods=["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"], strict_slashes=True,
+          provide_automatic_options=False)
 def root():
     """/v1 itself names nothing (without this, the portal's /<org_slug>/ would redirect it)."""
     raise NotFound()

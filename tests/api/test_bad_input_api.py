@@ -126,6 +126,24 @@ class TestNoRedirects:
         assert api.get(f"{BASE}/{team.id.hex}/iam/user_groups").status_code == 200
 
 
+class TestOptions:
+    """OPTIONS under /v1 answered an empty 200 (the one answer that was not JSON), while
+    /client/v4 answers a 405 envelope: now a JSON 405 naming the methods, as every other
+    method a path does not take."""
+
+    @pytest.mark.parametrize("path", ["/v1/customers", "/v1/customers/{team}/members",
+                                      "/v1/customer-sessions/", "/v1/customer-seats/claim",
+                                      "/v1/customer-portal/members"])
+    def test_is_a_json_405_with_allow(self, api, team, path):
+        response = api.request("OPTIONS", path.format(team=team.id))
+        assert polar_error(response, 405)["error"] == "MethodNotAllowed"
+        allowed = set(response.headers["Allow"].replace(" ", "").split(","))
+        assert "OPTIONS" not in allowed and allowed & {"GET", "POST"}
+
+    def test_on_v1_itself_is_not_found(self, api):
+        polar_error(api.request("OPTIONS", "/v1"), 404)
+
+
 # --- /v1: request shape, every family ------------------------------------------------------------
 
 class TestQueryParameters:
