@@ -183,8 +183,10 @@ def operation(
             endpoint = decorator(endpoint)
         name = operation_id.replace(":", "_").replace("-", "_")
         for spelling in (rule, *also):
+            # No automatic OPTIONS answer (an empty 200, the one answer that was not JSON):
+            # OPTIONS is a JSON 405 with `Allow`, as under /client/v4.
             bp.add_url_rule(spelling, endpoint=name, view_func=endpoint, methods=[method],
-                            strict_slashes=True)
+                            strict_slashes=True, provide_automatic_options=False)
         return view
 
     return register

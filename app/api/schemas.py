@@ -332,9 +332,15 @@ class CustomerUpdate(BaseModel):
     _metadata = field_validator("metadata")(_check_metadata)
 
 
+SEARCH_MAX = 320  # as the members and groups searches (services), and an email's length
+
+
 class CustomerListQuery(PageQuery):
-    email: str | None = None
-    query: str | None = Field(None, description="Filter by name, email or external id.")
+    # Bounded: SQLite refuses a LIKE pattern of 50,000 bytes or more (an error that read as an
+    # outage, 503), and no name, email or external id is longer than this anyway.
+    email: str | None = Field(None, max_length=SEARCH_MAX)
+    query: str | None = Field(None, max_length=SEARCH_MAX,
+                              description="Filter by name, email or external id.")
 
 
 # --- seat subscriptions (our own) ---------------------------------------------------------------

@@ -4,6 +4,7 @@ Ids go out as 32 lowercase hex characters, timestamps as ISO 8601 UTC (`…Z`)."
 from __future__ import annotations
 
 import json
+import math
 
 from flask import request
 
@@ -58,7 +59,8 @@ def _number(name: str, default: int, low: int, high: int) -> int:
         value = float(raw)  # the SDK types page and per_page as floats and sends "2.0"
     except ValueError:
         value = float("nan")
-    if value != value or value != int(value) or not low <= value <= high:
+    # `inf`, `1e400` and `nan` parse as floats too, and none of them is a whole number
+    if not math.isfinite(value) or value != int(value) or not low <= value <= high:
         raise _bad(f"{name} must be a whole number from {low} to {high}.")
     return int(value)
 
