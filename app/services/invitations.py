@@ -237,7 +237,7 @@ def request_new_link(
         raise _dead_link(session, token.strip(), organization)
     wait = resend_wait(seat, cooldown_seconds)
     if wait:
-        raise RateLimited(f"A new link was just sent. You can ask again in {wait} seconds.",
+        raise RateLimited(f"A new link was just sent. You can ask again in {ratelimits.wait_words(wait)}.",
                           retry_after=wait)
     new = issue_token(seat, days)
     session.flush()

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from sqlalchemy import case, func, or_, select, update
 from sqlalchemy.orm import Session
 
-from .. import text
+from .. import ratelimits, text
 from ..errors import (
     NoSeatsAvailable,
     NotFound,
@@ -271,7 +271,7 @@ def resend_invitation(
     wait = resend_wait(seat, cooldown_seconds)
     if wait:
         raise RateLimited(f"An invitation was just sent to {seat.email}. You can resend it in "
-                          f"{wait} seconds.", retry_after=wait)
+                          f"{ratelimits.wait_words(wait)}.", retry_after=wait)
     before = {"expires_at": iso(seat.invitation_expires_at), "sent_at": iso(seat.invitation_sent_at)}
     token = issue_token(seat, days)
     session.flush()

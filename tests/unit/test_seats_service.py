@@ -349,6 +349,8 @@ class TestResendInvitation:
         session.rollback()
         assert 55 <= exc.value.retry_after <= 60 and exc.value.status == 429
         assert "resend it in" in exc.value.message
+        # The wait in words (ratelimits.wait_words, which says "1 second", not "1 seconds").
+        assert exc.value.message.endswith(f"You can resend it in {exc.value.retry_after} seconds.")
         assert seats.resend_wait(other, 60) > 0 and seats.resend_wait(seat, 0) == 0
         seat.invitation_sent_at = utcnow() - timedelta(seconds=61)
         session.commit()
