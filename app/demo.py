@@ -100,7 +100,8 @@ def _seed_seats(session, subscription, members) -> None:
     Claimed seats use the API's immediate claim (no email). Tom's invitation is emailed (printed
     in the terminal when SMTP_URL is unset: a working claim link to try). The contractor's
     invitation is then dated back so it shows as expired, and Ben's seat as revoked yesterday;
-    their emails are dropped from the outbox, as they would tell a different story."""
+    their emails are dropped from the outbox, and their "sent" dates moved back with them, as
+    they would tell a different story."""
     owner = Actor(member=members[TEAM[0][1]])
     base_url = current_app.config["BASE_URL"]
     now = utcnow()
@@ -115,7 +116,8 @@ def _seed_seats(session, subscription, members) -> None:
     session.info["demo_invitation_token"] = give(INVITEE).invitation_token
     late = give("contractor@globex.example")
     late.invitation_expires_at, late.invitation_sent_at = now - timedelta(days=1), now - timedelta(days=8)
-    seats.revoke_seat(session, owner, give("ben@globex.example")).revoked_at = now - timedelta(days=1)
+    revoked = seats.revoke_seat(session, owner, give("ben@globex.example"))
+    revoked.revoked_at, revoked.invitation_sent_at = now - timedelta(days=1), now - timedelta(days=2)
     session.execute(delete(OutboxEmail).where(
         OutboxEmail.to_address.in_(["contractor@globex.example", "ben@globex.example"])))
     session.flush()

@@ -439,6 +439,24 @@ class TestDemo:
         assert response.request.path == "/acme/team"
         assert "Olivia" in response.get_data(as_text=True)
 
+    def test_the_demo_seats_tell_one_story(self, app, cli, session):
+        """The seats page shows when each invitation was sent: none after its seat was revoked
+        or its link expired (Ben's seat read 'Revoked 1 day ago, sent 3 minutes ago')."""
+        from app.models import Seat
+
+        assert_ok(cli("demo", "--no-serve"))
+        seen = session.execute(select(Seat.email, Seat.invitation_sent_at, Seat.revoked_at,
+                                      Seat.invitation_expires_at)).all()
+        revoked = [row for row in seen if row.revoked_at is not None]
+        assert [row.email for row in revoked] == ["ben@globex.example"]
+        for row in seen:
+            if row.invitation_sent_at is None:
+                continue
+            if row.revoked_at is not None:
+                assert row.invitation_sent_at < row.revoked_at, row.email
+            if row.invitation_expires_at is not None:
+                assert row.invitation_sent_at < row.invitation_expires_at, row.email
+
     def test_the_demo_team_has_user_groups_to_show(self, app, cli, session):
         assert_ok(cli("demo", "--no-serve"))
         rows = session.execute(
