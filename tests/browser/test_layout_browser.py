@@ -385,13 +385,17 @@ def test_the_claim_button_keeps_its_focus_ring_off_the_note_under_it(app, live_s
         claim(visit)
         button = visit.page.get_by_role("button", name="Claim seat")
         expect(button).to_be_focused()
-        gap = visit.page.evaluate("""() => { const b = [...document.querySelectorAll('button')].find(x => x.innerText.trim() === 'Claim seat');
-            const note = b.closest('form').nextElementSibling;
-            return note.getBoundingClientRect().top - b.getBoundingClientRect().bottom; }""")
+        gap = gap_under_form_of(visit.page, "Claim seat")
     finally:
         visit.close()
         context.close()
     assert gap >= 8, f"the note under “Claim seat” starts {gap:.0f} px below the focused button"
+
+
+def gap_under_form_of(page, button: str) -> float:
+    """Pixels from the bottom of the button named `button` to what follows its form."""
+    return page.evaluate("""name => { const b = [...document.querySelectorAll('button')].find(x => x.innerText.trim() === name);
+        return b.closest('form').nextElementSibling.getBoundingClientRect().top - b.getBoundingClientRect().bottom; }""", button)
 
 
 def test_the_sign_in_code_button_keeps_its_focus_ring_off_the_link_under_it(app, live_server, chromium,
@@ -402,9 +406,7 @@ def test_the_sign_in_code_button_keeps_its_focus_ring_off_the_link_under_it(app,
     context, visit = open_visit(chromium, app, live_server, mailbox, portal, 390)
     try:
         check_email(visit)
-        gap = visit.page.evaluate("""() => { const b = [...document.querySelectorAll('button')].find(x => x.innerText.trim() === 'Sign in with code');
-            const next = b.closest('form').nextElementSibling;
-            return next.getBoundingClientRect().top - b.getBoundingClientRect().bottom; }""")
+        gap = gap_under_form_of(visit.page, "Sign in with code")
     finally:
         visit.close()
         context.close()
