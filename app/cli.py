@@ -405,7 +405,7 @@ def webhooks_deliver(once: bool):
                 break
     except SQLAlchemyError as exc:
         raise _database_error(exc) from None
-    click.echo(f"Handled {total} webhook events.")
+    click.echo(f"Handled {total} webhook event{'' if total == 1 else 's'}.")
 
 
 def _team(customer_id: str):

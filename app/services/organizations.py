@@ -76,7 +76,9 @@ def create_organization(session: Session, slug: str, name: str) -> Organization:
             f"{slug!r} is not a usable slug: use 1-64 lower-case letters, digits and dashes.",
             field="slug",
         )
-    if not (name or "").strip() or len(name.strip()) > 256:
+    if not (name or "").strip():
+        raise PortalError("The organization needs a name.", field="name")
+    if len(name.strip()) > 256:
         raise PortalError("The organization needs a name of at most 256 characters.", field="name")
     if text.unsafe(name):
         raise PortalError(f"The organization name: {text.MESSAGE}", field="name")
@@ -127,7 +129,9 @@ def create_team(
     if customer_email is not None:
         normalize_email(customer_email)
     name = (name or "").strip()
-    if not name or len(name) > 256:
+    if not name:
+        raise RuleViolation("A team needs a name.", field="name")
+    if len(name) > 256:
         raise RuleViolation("A team needs a name of at most 256 characters.", field="name")
     if text.unsafe(name):
         raise RuleViolation(text.MESSAGE, field="name")

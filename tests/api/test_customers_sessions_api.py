@@ -62,6 +62,13 @@ class TestCustomers:
         assert response.status_code == 422
         assert response.get_json()["detail"][0]["loc"] == loc
 
+    def test_a_team_without_a_name_is_told_it_needs_one(self, api, org):
+        response = api.post("/v1/customers", json={"type": "team", "email": "a@example.com",
+                                                   "owner": {"email": "o@example.com"}})
+        assert response.status_code == 422
+        error = response.get_json()["detail"][0]
+        assert (error["loc"], error["msg"]) == (["body", "name"], "A team needs a name.")
+
     def test_duplicate_external_id_is_422(self, api, team):
         response = api.post("/v1/customers", json={"type": "team", "name": "X", "email": "a@example.com",
                                                    "external_id": "cus_core"})

@@ -103,6 +103,12 @@ class TestOrgCreate:
         assert_clear_error(result, "The organization needs a name of at most 256 characters.")
         assert fresh(session, Organization) == []
 
+    def test_blank_name_is_a_clear_error_that_says_only_what_is_missing(self, cli, session):
+        result = cli("org", "create", "acme", "--name", "   ")
+        assert_clear_error(result, "The organization needs a name.")
+        assert "256" not in result.output
+        assert fresh(session, Organization) == []
+
     def test_missing_name_is_a_usage_error(self, cli):
         result = cli("org", "create", "acme")
         assert result.exit_code == 2
