@@ -164,7 +164,13 @@ def seat_row(seat_id):
 @member_required
 def resend_seat(seat_id):
     """Send a pending invitation again with a new link; the previous link stops working."""
-    seat = seat_service.resend_invitation(db.session, _actor(), _seat(seat_id), base_url=_base_url())
+    try:
+        seat = seat_service.resend_invitation(db.session, _actor(), _seat(seat_id), base_url=_base_url())
+    except RateLimited as exc:
+        if is_htmx():
+            raise  # a toast beside the menu
+        db.session.rollback()  # without JavaScript: back to the seats page, which says when
+        return redirect_to(url_for("portal.seats"), exc.message, "error")
     db.session.commit()
     return _done("seat_row", f"New invitation link sent to {seat.email}; the previous link no "
                  "longer works.", changed=False, **_context(seat=seat, focus="menu"))

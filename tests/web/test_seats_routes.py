@@ -266,6 +266,18 @@ class TestResend:
         response = post(owner, f"/acme/seats/{seat.id}/resend")
         assert response.status_code == 303 and response.headers["Location"].endswith(PAGE)
 
+    def test_during_the_cooldown_without_javascript_the_seats_page_says_when(self, app, owner, session,
+                                                                          team, sub):
+        app.config["RESEND_COOLDOWN_SECONDS"] = 60
+        seat, _ = give(session, team, sub, "a@example.com")
+        link = seat.invitation_token_hash
+        response = post(owner, f"/acme/seats/{seat.id}/resend")
+        assert response.status_code == 303 and response.headers["Location"].endswith(PAGE)
+        page = text(owner.get(PAGE))
+        assert "An invitation was just sent to a@example.com. You can resend it in" in page
+        session.expire_all()
+        assert session.get(type(seat), seat.id).invitation_token_hash == link  # the link still works
+
     def test_a_claimed_seat_cannot_be_resent(self, app, owner, session, team, sub):
         app.config["RESEND_COOLDOWN_SECONDS"] = 0
         seat, token = give(session, team, sub, "a@example.com")
