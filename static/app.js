@@ -232,6 +232,7 @@
   function localizeTimes(scope) {
     var timeFormat = new Intl.DateTimeFormat(undefined, { hour: "numeric", minute: "2-digit" });  // "4:24 PM", "16:24"
     var dayFormat = new Intl.DateTimeFormat(undefined, { weekday: "long", day: "numeric", month: "long", year: "numeric" });
+    var fullFormat = new Intl.DateTimeFormat(undefined, { dateStyle: "full", timeStyle: "long" });  // "Wednesday, 2 December 2026 at 16:24:05 CET"
     (scope || document).querySelectorAll("[data-timeline]").forEach(function (list) {
       var lastDay = null;
       list.querySelectorAll("[data-day-heading]").forEach(function (h) { h.remove(); });
@@ -240,7 +241,7 @@
         var moment = new Date(time.getAttribute("datetime"));
         if (isNaN(moment)) return;
         time.textContent = timeFormat.format(moment);
-        time.title = moment.toString();
+        time.title = fullFormat.format(moment);
         var day = dayFormat.format(moment);
         if (day !== lastDay) {
           lastDay = day;

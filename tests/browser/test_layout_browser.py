@@ -3,6 +3,8 @@
 while the full text stays available."""
 from __future__ import annotations
 
+import re
+
 import pytest
 from playwright.sync_api import expect
 
@@ -431,9 +433,14 @@ def test_activity_times_read_like_a_clock_in_the_viewers_locale(app, live_server
         visit.goto("/acme/activity")
         heading(visit.page, "Activity")
         times = visit.page.locator("li.event time").all_inner_texts()
+        tips = [visit.page.locator("li.event time").first.get_attribute("title")]
     finally:
         visit.close()
         context.close()
     assert times, "the activity log shows no events"
+    # Its tooltip is the whole moment in the viewer's words ("Wednesday, December 2, 2026 at
+    # 5:46:35 AM GMT-12"), not Date.toString()'s "Wed Dec 02 2026 05:46:35 GMT-1200 (GMT-12:00)".
+    assert re.fullmatch(r"[A-Z][a-z]+day, [A-Z][a-z]+ \d{1,2}, 20\d\d at \d{1,2}:\d\d:\d\d [AP]M \S+",
+                        tips[0] or ""), tips
     padded = [t for t in times if t.startswith("0")]
     assert not padded, f"in en-US ({zone}) the activity log writes padded hours: {padded[:3]}"
