@@ -9,6 +9,7 @@ from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 from sqlalchemy.exc import DataError, IntegrityError, SQLAlchemyError
 
+from . import text
 from .errors import PortalError
 from .extensions import db
 from .services import branding, mail, organizations
@@ -405,7 +406,7 @@ def webhooks_deliver(once: bool):
                 break
     except SQLAlchemyError as exc:
         raise _database_error(exc) from None
-    click.echo(f"Handled {total} webhook event{'' if total == 1 else 's'}.")
+    click.echo(f"Handled {text.counted(total, 'webhook event')}.")
 
 
 def _team(customer_id: str):

@@ -8,6 +8,12 @@ from wtforms.fields import StringField
 from . import text
 
 
+def stripped(value):
+    """A filter for one-line fields: a pasted address often carries a space or a newline at an
+    end, which the email check would call invalid (a `type="text"` input keeps them)."""
+    return value.strip() if isinstance(value, str) else value
+
+
 class Form(FlaskForm):
     def validate(self, extra_validators=None) -> bool:
         ok = super().validate(extra_validators)

@@ -16,6 +16,7 @@ import time
 from flask import current_app, has_app_context
 from limits import parse
 
+from . import text
 from .errors import RateLimited
 from .extensions import limiter
 
@@ -30,7 +31,7 @@ client_limit = limiter.shared_limit(_client_limit_value, scope="signin-client", 
 
 def wait_words(seconds: int) -> str:
     if seconds < 120:
-        return f"{seconds} second{'' if seconds == 1 else 's'}"
+        return text.counted(seconds, "second")
     if seconds < 2 * 3600:
         return f"{math.ceil(seconds / 60)} minutes"
     return f"{math.ceil(seconds / 3600)} hours"

@@ -16,6 +16,11 @@ _UNSAFE = re.compile(f"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029{BIDI_CON
 # A one-line value (a name, an email, a code, a search) refuses tab and newlines as well.
 _UNSAFE_LINE = re.compile(f"[\x00-\x1f\x7f-\x9f\u2028\u2029{BIDI_CONTROLS}]")
 
+def counted(n: int, word: str) -> str:
+    """'1 seat', '2 seats': a count and its noun (every noun we count takes an s)."""
+    return f"{n} {word}" + ("" if n == 1 else "s")
+
+
 MESSAGE = "Remove the control or text-direction characters; they cannot be used here."
 
 

@@ -1,12 +1,6 @@
-from ..forms import Form
+from ..forms import Form, stripped
 from wtforms import HiddenField, RadioField, StringField
 from wtforms.validators import DataRequired, Email, Length
-
-
-def stripped(value):
-    """A filter for one-line fields: a pasted address often carries a space or a newline at an
-    end, which the email check would call invalid (a `type="text"` input keeps them)."""
-    return value.strip() if isinstance(value, str) else value
 
 
 class EmailForm(Form):

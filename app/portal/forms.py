@@ -1,10 +1,9 @@
 """Portal forms: they check the shape of the input; the members service checks the rules."""
-from ..forms import Form
+from ..forms import Form, stripped
 from wtforms import EmailField, SelectField, SelectMultipleField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
 
-from ..auth.forms import stripped
 from ..services.groups import NAME_MAX as GROUP_NAME_MAX
 from ..services.members import NAME_MAX
 

@@ -1,6 +1,5 @@
 """Forms of the seats page and the claim page. They check input; the seats service checks rules."""
-from ..auth.forms import stripped
-from ..forms import Form
+from ..forms import Form, stripped
 from wtforms import HiddenField, StringField
 from wtforms.validators import DataRequired, Email, Length
 

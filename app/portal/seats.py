@@ -10,6 +10,7 @@ import math
 from flask import current_app, flash, g, url_for
 from jinja2_fragments.flask import render_block
 
+from .. import text
 from ..auth.session import member_required
 from ..errors import PortalError, RateLimited
 from ..extensions import db
@@ -29,7 +30,7 @@ def _span(seconds: float) -> str | None:
     for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
         if seconds >= size:
             n = round(seconds / size)
-            return f"{n} {unit}{'' if n == 1 else 's'}"
+            return text.counted(n, unit)
     return None
 
 
@@ -45,7 +46,8 @@ def until(moment) -> str:
     return f"in {span}" if span else "in less than a minute"
 
 
-def wait_words(seconds: int) -> str:
+def short_wait(seconds: int) -> str:
+    """The wait on a disabled Resend button: '42 s', '2 min'."""
     return f"{seconds} s" if seconds < 60 else f"{math.ceil(seconds / 60)} min"
 
 
@@ -61,7 +63,7 @@ def _context(**extra) -> dict:
         "now": utcnow(),
         "since": since,
         "until": until,
-        "wait_words": wait_words,
+        "short_wait": short_wait,
         "resend_wait": seat_service.resend_wait,
     }
     context.update(extra)

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from .. import text
 from ..models import ActivityEvent, Customer
 from .access import Actor, ensure_can_manage  # noqa: F401 - Actor re-exported
 from .paging import Page, within
@@ -156,10 +157,6 @@ def _value(value) -> str:
     return VALUE_LABELS.get(value, readable(value)) if isinstance(value, str) else readable(value)
 
 
-def _plural(n: int, word: str) -> str:
-    return f"{n} {word}" + ("" if n == 1 else "s")
-
-
 def describe(event: ActivityEvent) -> Described:
     """'Olivia Owner removed Maya Patel', with '2 seats revoked' under it: every action the
     services record reads as a sentence; an unknown one falls back to its label."""
@@ -173,11 +170,11 @@ def describe(event: ActivityEvent) -> Described:
                          (), "user-plus", "success")
     if action == "member.removed":
         seats = int(after.get("seats_revoked") or 0)
-        detail = (_plural(seats, "seat") + " revoked",) if seats else ()
+        detail = (text.counted(seats, "seat") + " revoked",) if seats else ()
         return Described(f"{who} removed {person}", detail + ("Signed out everywhere",), "user-minus", "danger")
     if action == "member.left":
         seats = int(after.get("seats_revoked") or 0)
-        detail = (_plural(seats, "seat") + " revoked",) if seats else ()
+        detail = (text.counted(seats, "seat") + " revoked",) if seats else ()
         return Described(f"{person} left the team", detail, "user-minus", "danger")
     if action == "member.updated":
         return Described(f"{who} changed {person}", _changes(before, after), "edit")
@@ -202,7 +199,7 @@ def describe(event: ActivityEvent) -> Described:
     if action == "subscription.seats_set":
         was = before.get("seats")
         detail = (f"Was {was}",) if was is not None else ()
-        return Described(f"{who} set {subject} to {_plural(int(after.get('seats') or 0), 'seat')}",
+        return Described(f"{who} set {subject} to {text.counted(int(after.get('seats') or 0), 'seat')}",
                          detail, "seat")
     if action == "team.created":
         return Described(f"{who} created the team {after.get('team') or ''} with {subject} as owner".replace("  ", " "),
@@ -210,7 +207,7 @@ def describe(event: ActivityEvent) -> Described:
     if action == "customer.updated":
         return Described(f"{who} updated the team's details", _changes(before, after), "edit")
     if action == "team.filled":
-        return Described(f"{who} added {_plural(int(after.get('members_added') or 0), 'synthetic member')}",
+        return Described(f"{who} added {text.counted(int(after.get('members_added') or 0), 'synthetic member')}",
                          (), "users")
     if action.startswith("group."):
         return _describe_group(event, who, subject, before, after)
@@ -234,7 +231,7 @@ def _describe_group(event: ActivityEvent, who: str, subject: str, before: dict, 
                          "edit")
     if action == "group.deleted":
         lost = after.get("members_removed") or []
-        detail = (f"{_plural(len(lost), 'member')} lost the group: {_names(lost)}",) if lost else ()
+        detail = (f"{text.counted(len(lost), 'member')} lost the group: {_names(lost)}",) if lost else ()
         return Described(f"{who} deleted the group {before.get('name') or subject}", detail, "ban", "danger")
     if action == "group.members_added":
         return Described(f"{who} added {_names(after.get('members'))} to {subject}", (), "user-plus", "success")

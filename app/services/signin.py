@@ -106,7 +106,7 @@ def request_sign_in(
         wait = max(1, retry_after // 60 + 1)
         raise RateLimited(
             "Too many sign-in links were requested for this email. "
-            f"Try again in {wait} minute{'' if wait == 1 else 's'}.",
+            f"Try again in {text.counted(wait, 'minute')}.",
             retry_after=retry_after,
         )
 

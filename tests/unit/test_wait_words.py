@@ -1,4 +1,5 @@
-"""How long to wait, in the words of a rate-limit message ("Try again in {wait}.")."""
+"""How long to wait, in the words of a rate-limit message ("Try again in {wait}."), and counts
+with their nouns ("1 seat", "2 seats")."""
 import pytest
 
 from app.ratelimits import wait_words
@@ -11,3 +12,12 @@ from app.ratelimits import wait_words
 ])
 def test_the_wait_reads_as_english(seconds, words):
     assert wait_words(seconds) == words
+
+
+@pytest.mark.parametrize(("n", "word", "words"), [
+    (0, "seat", "0 seats"), (1, "seat", "1 seat"), (2, "webhook event", "2 webhook events"),
+])
+def test_a_count_and_its_noun(n, word, words):
+    from app.text import counted
+
+    assert counted(n, word) == words
