@@ -6,7 +6,8 @@ import logging
 from flask import Flask, current_app, make_response, render_template, request
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import IntegrityError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, NotFound
+from werkzeug.routing import RequestRedirect
 
 from .errors import PortalError, RateLimited
 from .extensions import rollback_quietly
@@ -56,13 +57,12 @@ def unavailable_response(exc: BaseException):
                 exc.__class__.__name__)
     rollback_quietly()
     headers = {"Retry-After": str(RETRY_AFTER_SECONDS)}
-    from .iam import serves as iam_serves
-
-    if iam_serves(request.path):
+    api = _api_of(request.path)
+    if api == "iam":
         from .iam.envelope import unavailable as iam_unavailable
 
         return iam_unavailable()
-    if request.path == "/v1" or request.path.startswith("/v1/"):
+    if api == "polar":
         from .api.errors import json_response
 
         return json_response(503, {"error": "ServiceUnavailable", "detail": UNAVAILABLE}, headers)
@@ -72,16 +72,23 @@ def unavailable_response(exc: BaseException):
     return render_template("unavailable.html", message=UNAVAILABLE), 503, headers
 
 
+def _api_of(path: str) -> str | None:
+    """Which JSON API a request path belongs to: "polar" (/v1), "iam" (/client/v4) or None."""
+    from .api import serves as polar_serves
+    from .iam import serves as iam_serves
+
+    return "polar" if polar_serves(path) else "iam" if iam_serves(path) else None
+
+
 def _api(exc: BaseException):
     """Errors under /v1 answer Polar's JSON (app/api/errors.py), under /client/v4 Cloudflare's
     v4 envelope (app/iam/envelope.py), never an HTML page."""
-    if request.path == "/v1" or request.path.startswith("/v1/"):
+    api = _api_of(request.path)
+    if api == "polar":
         from .api.errors import api_error_response
 
         return api_error_response(exc)
-    from .iam import serves as iam_serves
-
-    if iam_serves(request.path):
+    if api == "iam":
         from .iam.envelope import error_response as iam_error_response
 
         return iam_error_response(exc)
@@ -89,6 +96,15 @@ def _api(exc: BaseException):
 
 
 def register(app: Flask) -> None:
+    @app.before_request
+    def no_redirects_in_the_apis():
+        """Nothing under /v1 or /client/v4 redirects: the SDKs follow no redirect, and Werkzeug's
+        308 is an HTML page. A path that only matches once its slashes are merged
+        (`/v1//customers`, `accounts//…`) or changed (`/v1//` → the portal's `/<org_slug>/`) is
+        not found, in that API's own error format."""
+        if isinstance(request.routing_exception, RequestRedirect) and _api_of(request.path):
+            request.routing_exception = NotFound()
+
     @app.errorhandler(PortalError)
     def portal_error(exc: PortalError):
         if (api := _api(exc)) is not None:

@@ -1,9 +1,15 @@
 """The Polar-compatible JSON API under /v1, and /openapi.json describing it."""
-from flask import Blueprint, request
+from flask import Blueprint
 from werkzeug.exceptions import NotFound
-from werkzeug.routing import RequestRedirect
 
-bp = Blueprint("api", __name__, url_prefix="/v1")
+PREFIX = "/v1"
+
+bp = Blueprint("api", __name__, url_prefix=PREFIX)
+
+
+def serves(path: str) -> bool:
+    """Whether a request path belongs to this API (its errors answer Polar's JSON)."""
+    return path == PREFIX or path.startswith(PREFIX + "/")
 
 
 @bp.route("", methods=["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"], strict_slashes=True,
@@ -13,18 +19,8 @@ def root():
     raise NotFound()
 
 
-@bp.before_app_request
-def _no_redirects():
-    """Nothing under /v1 redirects: the SDKs follow no redirect, and Werkzeug's answer is an HTML
-    page. A path that only matches once its slashes are merged (`/v1//customers`) or changed
-    (`/v1//` → the portal's `/<org_slug>/`) is not found, in Polar's JSON."""
-    if isinstance(request.routing_exception, RequestRedirect) and (
-            request.path == "/v1" or request.path.startswith("/v1/")):
-        request.routing_exception = NotFound()
-
-
 from . import customers, members, organization, portal, portal_subscriptions  # noqa: E402,F401
 from . import seats, sessions, subscriptions, webhooks  # noqa: E402,F401
 from .openapi import bp as openapi_bp  # noqa: E402
 
-__all__ = ["bp", "openapi_bp"]
+__all__ = ["PREFIX", "bp", "openapi_bp", "serves"]

@@ -1,9 +1,8 @@
 """The Cloudflare-compatible API under /client/v4: IAM user groups and their members
 (wire-contract §6), so `Cloudflare(base_url="https://<host>/client/v4")` works unchanged.
 Its own envelope and errors (envelope.py); the rules stay in app/services/groups.py."""
-from flask import Blueprint, request
+from flask import Blueprint
 from werkzeug.exceptions import NotFound
-from werkzeug.routing import RequestRedirect
 
 PREFIX = "/client/v4"
 
@@ -20,14 +19,6 @@ def serves(path: str) -> bool:
 def root():
     """/client/v4 itself names nothing."""
     raise NotFound()
-
-
-@bp.before_app_request
-def _no_redirects():
-    """Nothing under /client/v4 redirects (Werkzeug's 308 for `accounts//…` is an HTML page, and
-    not the envelope): such a path is not found."""
-    if isinstance(request.routing_exception, RequestRedirect) and serves(request.path):
-        request.routing_exception = NotFound()
 
 
 from . import routes  # noqa: E402,F401
