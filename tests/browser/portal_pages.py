@@ -205,6 +205,9 @@ def team_edit_mode(v: Visit):
     team_owner(v)
     menu_item(v.page, "Maya", re.compile(r"^Edit")).click()
     expect(v.page.get_by_role("row").filter(has_text=PLAIN).get_by_label("Name", exact=True)).to_be_visible()
+    # htmx gives the swapped-in row its attributes (class "editing") only once it settles, a
+    # moment after its fields show.
+    expect(v.page.locator("tr.editing")).to_have_count(1)
     return v.page
 
 
